@@ -1,0 +1,15 @@
+"""convpool: framework-exact 2-D convolution and pooling in pure NumPy.
+
+>>> import numpy as np, convpool
+>>> convpool.conv2d(np.ones((2, 5, 5, 3)), np.ones((3, 3, 3, 4)), padding="same").shape
+(2, 5, 5, 4)
+"""
+
+from .conv import conv2d, filter2d
+from .engines import get_threads, set_threads
+from .pool import avg_pool2d, max_pool2d, pool2d
+
+__version__ = "0.1.0"
+
+__all__ = ["conv2d", "filter2d", "pool2d", "max_pool2d", "avg_pool2d",
+           "get_threads", "set_threads", "__version__"]

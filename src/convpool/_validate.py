@@ -1,0 +1,100 @@
+"""Array checks shared by every op, and their error messages.
+
+Messages name the argument in backticks and say what was expected and what
+was given, in NumPy's style.
+"""
+
+import numpy as np
+
+DATA_FORMATS = ("NHWC", "NCHW")
+# For each kernel layout, where (KH, KW, C_in, F) sit: HWIO is the canonical one.
+KERNEL_FORMATS = {"HWIO": (0, 1, 2, 3), "OIHW": (2, 3, 1, 0),
+                  "OHWI": (1, 2, 3, 0)}
+
+
+def numeric_array(value, name):
+    """``np.asarray(value)``, refusing strings, objects and other non-numbers."""
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError) as exc:  # ragged nested lists
+        raise ValueError(f"`{name}` must be a numeric array; {exc}") from None
+    if arr.dtype.kind not in "biufc":
+        raise TypeError(
+            f"`{name}` must be a numeric array, got dtype {arr.dtype}")
+    return arr
+
+
+def check_ndim(arr, ndim, name, layout):
+    """Raise unless ``arr.ndim`` is one of ``ndim`` (an int or a tuple)."""
+    allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+    if arr.ndim not in allowed:
+        raise ValueError(
+            f"`{name}` must have {' or '.join(map(str, allowed))} dimensions "
+            f"{layout}, got {arr.ndim} with shape {arr.shape}")
+
+
+def choose(value, options, name):
+    """Return the option ``value`` names (case-insensitively), else raise."""
+    for option in options:
+        if isinstance(value, str) and value.lower() == option.lower():
+            return option
+    raise ValueError(
+        f"`{name}` must be one of {', '.join(map(repr, options))}, "
+        f"got {value!r}")
+
+
+def to_nhwc(x, data_format):
+    """View of a 4-D batch in NHWC order (no copy)."""
+    return x if data_format == "NHWC" else x.transpose(0, 2, 3, 1)
+
+
+def kernel_to_hwio(kernels, kernel_format):
+    """View of a 4-D kernel array in (KH, KW, C_in, F) order (no copy)."""
+    return kernels.transpose(KERNEL_FORMATS[kernel_format])
+
+
+def compute_dtype(*arrays):
+    """The dtype arithmetic happens in.
+
+    Floating and complex inputs keep their result type, except that float16
+    accumulates in float32; integers and bools are computed exactly in
+    float64 (a uint8 image of 200s times a kernel of -1s gives -1800).
+    """
+    kinds = {a.dtype.kind for a in arrays}
+    if kinds <= set("biu"):
+        return np.dtype(np.float64)
+    dtype = np.result_type(*(a.dtype for a in arrays if a.dtype.kind in "fc"))
+    return np.dtype(np.float32) if dtype == np.float16 else dtype
+
+
+def result_dtype(*arrays):
+    """The dtype returned to the caller: ``compute_dtype`` but float16 stays."""
+    kinds = {a.dtype.kind for a in arrays}
+    if kinds <= set("biu"):
+        return np.dtype(np.float64)
+    return np.result_type(*(a.dtype for a in arrays if a.dtype.kind in "fc"))
+
+
+def check_out(out, shape, dtype, inputs):
+    """Validate a caller's ``out=`` array: shape, dtype, writable, no overlap."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(
+            f"`out` must be a numpy.ndarray, got {type(out).__name__}")
+    if out.shape != tuple(shape) or out.dtype != dtype:
+        raise ValueError(
+            f"`out` must have shape {tuple(shape)} and dtype {dtype}, "
+            f"got shape {out.shape} and dtype {out.dtype}")
+    if not out.flags.writeable:
+        raise ValueError("`out` must be writeable")
+    if any(np.shares_memory(out, a) for a in inputs):
+        raise ValueError("`out` must not share memory with the inputs")
+    return out
+
+
+def check_fits(padded_hw, extent_hw, name, in_hw, pads):
+    """Raise unless a (dilated) window of ``extent_hw`` fits the padded input."""
+    if extent_hw[0] > padded_hw[0] or extent_hw[1] > padded_hw[1]:
+        raise ValueError(
+            f"`{name}` (dilated extent {extent_hw[0]}x{extent_hw[1]}) is "
+            f"larger than the padded input ({in_hw[0]}x{in_hw[1]} padded by "
+            f"{pads} to {padded_hw[0]}x{padded_hw[1]})")

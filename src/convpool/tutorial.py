@@ -1,0 +1,95 @@
+"""The from-scratch tutorial's functions, as thin adapters over convpool.
+
+Names, argument orders and layouts are the tutorial's ("Convolution and
+maxpool from scratch using numpy"); the work is done by :func:`convpool.conv2d`
+and :func:`convpool.pool2d`.  Two of the tutorial's own functions disagree
+with its text; these follow the text: the 3-D convolution sums over channels
+into one output map, and max pooling returns the window maxima (the
+original read from its zero-filled output and always returned zeros).
+"""
+
+import numpy as np
+
+from . import _validate as v
+from .conv import conv2d
+from .pool import pool2d
+
+__all__ = ["conv_step", "convolution_operation_2D_Image",
+           "convolution_operation_3D_Image",
+           "convolution_operation_batch_3D_images", "max_pool_batch_3D_images"]
+
+
+def conv_step(image_patch, kernel):
+    """One convolution step: the sum of the elementwise product.
+
+    >>> conv_step(np.array([[1, 2], [3, 4]]), np.array([[1, 0], [0, -1]]))
+    -3.0
+    """
+    patch = v.numeric_array(image_patch, "image_patch")
+    kernel = v.numeric_array(kernel, "kernel")
+    if patch.shape != kernel.shape:
+        raise ValueError(
+            f"`image_patch` and `kernel` must have the same shape, got "
+            f"{patch.shape} and {kernel.shape}")
+    return float(np.sum(patch * kernel, dtype=np.float64))
+
+
+def convolution_operation_2D_Image(input_image, kernel, stride, pad):
+    """Convolve one 2-D image (H, W) with a 2-D kernel (KH, KW).
+
+    ``stride`` and ``pad`` are ints; the image gets ``pad`` zeros on every
+    side.  Returns (OH, OW) with ``OH = (H - KH + 2 * pad) // stride + 1``.
+
+    >>> convolution_operation_2D_Image(np.ones((4, 4)), np.ones((3, 3)), 1, 1)
+    array([[4., 6., 6., 4.],
+           [6., 9., 9., 6.],
+           [6., 9., 9., 6.],
+           [4., 6., 6., 4.]])
+    """
+    image = v.numeric_array(input_image, "input_image")
+    kernel = v.numeric_array(kernel, "kernel")
+    v.check_ndim(image, 2, "input_image", "(H, W)")
+    v.check_ndim(kernel, 2, "kernel", "(KH, KW)")
+    return conv2d(image[None, :, :, None], kernel[:, :, None, None],
+                  stride=stride, padding=pad)[0, :, :, 0]
+
+
+def convolution_operation_3D_Image(input_image, kernel, stride, pad):
+    """Convolve one (H, W, C) image with one (KH, KW, C) kernel.
+
+    The channels are summed into a single output map of shape (OH, OW).
+
+    >>> convolution_operation_3D_Image(np.ones((3, 3, 3)), np.ones((2, 2, 3)), 1, 0)
+    array([[12., 12.],
+           [12., 12.]])
+    """
+    image = v.numeric_array(input_image, "input_image")
+    kernel = v.numeric_array(kernel, "kernel")
+    v.check_ndim(image, 3, "input_image", "(H, W, C)")
+    v.check_ndim(kernel, 3, "kernel", "(KH, KW, C)")
+    return conv2d(image[None], kernel[..., None], stride=stride,
+                  padding=pad)[0, :, :, 0]
+
+
+def convolution_operation_batch_3D_images(input_images_batch, kernel, stride,
+                                          pad):
+    """Convolve a batch (B, H, W, C) with kernels (filters, KH, KW, C).
+
+    Returns (B, OH, OW, filters), as Keras ``Conv2D`` does.
+
+    >>> convolution_operation_batch_3D_images(
+    ...     np.ones((4, 9, 9, 3)), np.ones((8, 5, 5, 3)), 1, 2).shape
+    (4, 9, 9, 8)
+    """
+    return conv2d(input_images_batch, kernel, stride=stride, padding=pad,
+                  kernel_format="OHWI")
+
+
+def max_pool_batch_3D_images(input_images_batch, filter_size, stride):
+    """Max pool a batch (B, H, W, C) with a square window, no padding.
+
+    >>> max_pool_batch_3D_images(np.arange(16).reshape(1, 4, 4, 1), 2, 2)[0, :, :, 0]
+    array([[ 5,  7],
+           [13, 15]])
+    """
+    return pool2d(input_images_batch, filter_size, stride=stride, mode="max")
