@@ -213,6 +213,8 @@ def filter2d(image, kernel, *, padding="same", stride=1, pad_mode="constant"):
     h, w, c = planes.shape
     stride = pair(stride, "stride")
     pads = resolve_padding(padding, (h, w), kernel.shape, stride)
+    v.check_fits((h + sum(pads[0]), w + sum(pads[1])), kernel.shape,
+                 "kernel", (h, w), pads)
     if pad_mode != "constant" and any(map(any, pads)):
         # Channels become the batch: each is filtered by the same kernel.
         planes = np.pad(planes, pads + ((0, 0),), mode=pad_mode)
