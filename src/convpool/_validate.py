@@ -91,10 +91,10 @@ def check_out(out, shape, dtype, inputs):
     return out
 
 
-def check_fits(padded_hw, extent_hw, name, in_hw, pads):
-    """Raise unless a (dilated) window of ``extent_hw`` fits the padded input."""
+def check_fits(padded_hw, extent_hw, name, in_hw, pads, what="size"):
+    """Raise unless a window spanning ``extent_hw`` fits the padded input."""
     if extent_hw[0] > padded_hw[0] or extent_hw[1] > padded_hw[1]:
         raise ValueError(
-            f"`{name}` (dilated extent {extent_hw[0]}x{extent_hw[1]}) is "
+            f"`{name}` ({what} {extent_hw[0]}x{extent_hw[1]}) is "
             f"larger than the padded input ({in_hw[0]}x{in_hw[1]} padded by "
             f"{pads} to {padded_hw[0]}x{padded_hw[1]})")

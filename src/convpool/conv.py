@@ -121,7 +121,8 @@ def conv2d(x, kernels, *, stride=1, padding="valid", dilation=1, groups=1,
     extent = (dilated_size(kh, dilation[0]), dilated_size(kw, dilation[1]))
     pads = resolve_padding(padding, (h, wd), (kh, kw), stride, dilation)
     padded = (h + sum(pads[0]), wd + sum(pads[1]))
-    v.check_fits(padded, extent, "kernels", (h, wd), pads)
+    v.check_fits(padded, extent, "kernels", (h, wd), pads,
+                 "dilated size")
     arrays = [x, kernels]
     if bias is not None:
         bias = v.numeric_array(bias, "bias")
