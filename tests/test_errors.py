@@ -41,9 +41,9 @@ CONV_CASES = [
     (dict(engine="fft"), ValueError, r"`engine` must be one of 'auto', 'taps', 'im2col', got 'fft'"),
     # kernel larger than the padded input
     (dict(kernels=np.zeros((7, 3, 4, 2))), ValueError,
-     r"`kernels` \(dilated extent 7x3\) is larger than the padded input \(6x7 padded"),
+     r"`kernels` \(dilated size 7x3\) is larger than the padded input \(6x7 padded"),
     (dict(dilation=4), ValueError,
-     r"`kernels` \(dilated extent 9x9\) is larger than the padded input"),
+     r"`kernels` \(dilated size 9x9\) is larger than the padded input"),
     (dict(kernels=np.zeros((0, 3, 4, 2))), ValueError, r"`kernels` must have KH, KW >= 1, got 0x3"),
     # non-numeric arrays
     (dict(x=np.full((2, 6, 7, 4), "a")), TypeError, r"`x` must be a numeric array, got dtype <U1"),
@@ -87,7 +87,7 @@ POOL_CASES = [
     (dict(padding="same_upper"), ValueError, r"`padding` must be one of"),
     (dict(mode="min"), ValueError, r"`mode` must be one of 'max', 'avg', got 'min'"),
     (dict(data_format="HWC"), ValueError, r"`data_format` must be one of 'NHWC', 'NCHW', got 'HWC'"),
-    (dict(window=(7, 2)), ValueError, r"`window` \(dilated extent 7x2\) is larger than the padded input \(6x7"),
+    (dict(window=(7, 2)), ValueError, r"`window` \(size 7x2\) is larger than the padded input \(6x7"),
     (dict(x=np.full((1, 2, 2, 1), b"x")), TypeError, r"`x` must be a numeric array, got dtype \|S1"),
     (dict(x=np.zeros((1, 2, 2, 1), complex)), TypeError, r"`x` must be real for max pooling"),
 ]
@@ -115,7 +115,7 @@ def test_mode_cannot_be_given_to_max_or_avg_pool2d():
     (dict(kernel=np.zeros((3, 3, 1))), ValueError, r"`kernel` must have 2 dimensions \(KH, KW\), got 3"),
     (dict(pad_mode="mirror"), ValueError,
      r"`pad_mode` must be one of 'constant', 'reflect', 'symmetric', 'edge', 'wrap', got 'mirror'"),
-    (dict(kernel=np.zeros((9, 3))), ValueError, r"`kernel` \(dilated extent 9x3\) is larger than the padded input \(5x5"),
+    (dict(kernel=np.zeros((9, 3))), ValueError, r"`kernel` \(size 9x3\) is larger than the padded input \(5x5"),
     (dict(stride=0), ValueError, r"`stride` must be >= 1"),
 ])
 def test_filter2d_bad_input(kwargs, error, match):
