@@ -1,0 +1,83 @@
+"""The tutorial's API: its names, layouts and what its README says they do."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from convpool.tutorial import (conv_step, convolution_operation_2D_Image,
+                               convolution_operation_3D_Image,
+                               convolution_operation_batch_3D_images,
+                               max_pool_batch_3D_images)
+
+
+def loop_conv2d(image, kernel, stride, pad):
+    """The tutorial's own loop, with its int((h - kh + 2p) / s) + 1 sizes."""
+    padded = np.pad(image, [(pad, pad), (pad, pad)] + [(0, 0)] * (image.ndim - 2))
+    kh, kw = kernel.shape[:2]
+    oh = (image.shape[0] - kh + 2 * pad) // stride + 1
+    ow = (image.shape[1] - kw + 2 * pad) // stride + 1
+    out = np.zeros((oh, ow))
+    for r in range(oh):
+        for c in range(ow):
+            patch = padded[r * stride:r * stride + kh, c * stride:c * stride + kw]
+            out[r, c] = np.sum(patch * kernel)
+    return out
+
+
+geometry = st.tuples(st.integers(1, 9), st.integers(1, 9), st.integers(1, 4),
+                     st.integers(1, 4), st.integers(1, 3), st.integers(0, 2))
+
+
+def test_conv_step_is_sum_of_products():
+    patch = np.arange(9.0).reshape(3, 3)
+    assert conv_step(patch, np.eye(3)) == 0 + 4 + 8
+    with pytest.raises(ValueError, match="`image_patch` and `kernel` must have the same shape"):
+        conv_step(patch, np.eye(2))
+
+
+@settings(max_examples=40, deadline=None)
+@given(g=geometry, seed=st.integers(0, 2**32 - 1))
+def test_2d_image_matches_the_tutorial_loop(g, seed):
+    h, w, kh, kw, s, p = g
+    if kh > h + 2 * p or kw > w + 2 * p:
+        return
+    rng = np.random.default_rng(seed)
+    image, kernel = rng.standard_normal((h, w)), rng.standard_normal((kh, kw))
+    np.testing.assert_allclose(convolution_operation_2D_Image(image, kernel, s, p),
+                               loop_conv2d(image, kernel, s, p), rtol=1e-10, atol=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(g=geometry, c=st.integers(1, 4), seed=st.integers(0, 2**32 - 1))
+def test_3d_image_sums_channels_into_one_map(g, c, seed):
+    h, w, kh, kw, s, p = g
+    if kh > h + 2 * p or kw > w + 2 * p:
+        return
+    rng = np.random.default_rng(seed)
+    image, kernel = rng.standard_normal((h, w, c)), rng.standard_normal((kh, kw, c))
+    got = convolution_operation_3D_Image(image, kernel, s, p)
+    assert got.ndim == 2
+    np.testing.assert_allclose(got, loop_conv2d(image, kernel, s, p), rtol=1e-10, atol=1e-12)
+
+
+def test_batch_uses_filters_first_kernels_and_returns_nhwc():
+    rng = np.random.default_rng(1)
+    batch = rng.standard_normal((4, 9, 9, 3)).astype(np.float32)
+    kernels = rng.standard_normal((8, 5, 5, 3)).astype(np.float32)
+    got = convolution_operation_batch_3D_images(batch, kernels, stride=1, pad=2)
+    assert got.shape == (4, 9, 9, 8) and got.dtype == np.float32
+    for b in range(4):
+        for f in range(8):
+            np.testing.assert_allclose(got[b, :, :, f],
+                                       loop_conv2d(batch[b], kernels[f], 1, 2),
+                                       rtol=1e-4, atol=1e-4)
+
+
+def test_max_pool_returns_window_maxima_not_zeros():
+    rng = np.random.default_rng(2)
+    batch = rng.standard_normal((3, 6, 7, 2))
+    got = max_pool_batch_3D_images(batch, 2, 2)
+    assert got.shape == (3, 3, 3, 2)
+    expected = batch[:, :6, :6].reshape(3, 3, 2, 3, 2, 2).max(axis=(2, 4))
+    np.testing.assert_array_equal(got, expected)
+    assert np.all(got != 0)
