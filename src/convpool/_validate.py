@@ -53,26 +53,19 @@ def kernel_to_hwio(kernels, kernel_format):
     return kernels.transpose(KERNEL_FORMATS[kernel_format])
 
 
-def compute_dtype(*arrays):
-    """The dtype arithmetic happens in.
-
-    Floating and complex inputs keep their result type, except that float16
-    accumulates in float32; integers and bools are computed exactly in
-    float64 (a uint8 image of 200s times a kernel of -1s gives -1800).
-    """
-    kinds = {a.dtype.kind for a in arrays}
-    if kinds <= set("biu"):
-        return np.dtype(np.float64)
-    dtype = np.result_type(*(a.dtype for a in arrays if a.dtype.kind in "fc"))
-    return np.dtype(np.float32) if dtype == np.float16 else dtype
-
-
 def result_dtype(*arrays):
-    """The dtype returned to the caller: ``compute_dtype`` but float16 stays."""
-    kinds = {a.dtype.kind for a in arrays}
-    if kinds <= set("biu"):
-        return np.dtype(np.float64)
-    return np.result_type(*(a.dtype for a in arrays if a.dtype.kind in "fc"))
+    """The dtype returned to the caller: NumPy's result type of the inputs,
+    except that integer and bool results are float64 (a uint8 image of 200s
+    times a kernel of -1s gives -1800, not a wrapped value)."""
+    dtype = np.result_type(*arrays)
+    return np.dtype(np.float64) if dtype.kind in "biu" else dtype
+
+
+def compute_dtype(*arrays):
+    """The dtype arithmetic happens in: ``result_dtype``, but float16
+    accumulates in float32."""
+    dtype = result_dtype(*arrays)
+    return np.dtype(np.float32) if dtype == np.float16 else dtype
 
 
 def check_out(out, shape, dtype, inputs):

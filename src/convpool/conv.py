@@ -68,9 +68,10 @@ def conv2d(x, kernels, *, stride=1, padding="valid", dilation=1, groups=1,
     -------
     ndarray, shape (N, OH, OW, F) or (N, F, OH, OW)
         ``OH = (H + top + bottom - dh * (KH - 1) - 1) // sh + 1``, likewise
-        ``OW``.  Float inputs give the result type of ``x``, ``kernels`` and
-        ``bias`` (float16 is accumulated in float32); integer and bool inputs
-        are computed exactly in float64.
+        ``OW``.  The dtype is NumPy's result type of ``x``, ``kernels`` and
+        ``bias`` (``np.result_type``; float16 is accumulated in float32),
+        except that all-integer or bool inputs give float64, computed
+        exactly.
 
     See Also
     --------
