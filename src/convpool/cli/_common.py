@@ -1,5 +1,6 @@
 """Pieces every subcommand shares: user errors, argument types, progress."""
 
+import argparse
 import ast
 import contextlib
 import json
@@ -10,6 +11,7 @@ import time
 import numpy as np
 
 from .. import kernels as named_kernels
+from ..geometry import PADDING_WORDS
 
 PLOT_HINT = 'pip install "convpool[plot]"'
 
@@ -31,6 +33,18 @@ def library_errors(what=None):
             "not enough memory for this input; try a smaller batch") from None
 
 
+@contextlib.contextmanager
+def writing(path, option="-o/--output"):
+    """Turn a failed write (permissions, full disk) into a UserError."""
+    try:
+        yield
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise UserError(
+            f"argument {option}: cannot write {str(path)!r}: {reason}"
+        ) from None
+
+
 def require_plot():
     """Import Pillow and matplotlib, or fail with the install hint."""
     try:
@@ -45,7 +59,6 @@ def require_plot():
 # --- argument types (argparse turns ArgumentTypeError into a usage error) ---
 
 def _ints(text, count_options):
-    import argparse
     try:
         values = tuple(int(t) for t in text.replace(" ", "").split(","))
     except ValueError:
@@ -60,26 +73,45 @@ def _ints(text, count_options):
 
 def positive_pair(text):
     """``"3"`` -> ``(3, 3)``; ``"3,2"`` -> ``(3, 2)``; every value >= 1."""
-    import argparse
     values = _ints(text, (1, 2))
     if min(values) < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {text!r}")
     return values * 2 if len(values) == 1 else values
 
 
+def corner(text):
+    """``"Y,X"`` -> ``(Y, X)``, both >= 0."""
+    values = _ints(text, (2,))
+    if min(values) < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
+    return values
+
+
 def padding_arg(text):
     """A padding word, ``N``, ``PH,PW`` or ``TOP,BOTTOM,LEFT,RIGHT``."""
-    import argparse
-    from ..geometry import PADDING_WORDS
     word = text.strip().lower()
     if word in PADDING_WORDS:
         return word
-    values = _ints(text, (1, 2, 4))
+    try:
+        values = _ints(text, (1, 2, 4))
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"expected {', '.join(PADDING_WORDS)}, N, PH,PW or "
+            f"TOP,BOTTOM,LEFT,RIGHT; got {text!r}") from None
     if min(values) < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
     if len(values) == 4:
         return (values[0], values[1]), (values[2], values[3])
     return values * 2 if len(values) == 1 else values
+
+
+def quote(text, limit=60):
+    """``repr(text)``, cut short for messages.
+
+    >>> quote("[[1, 2]]"), quote("x" * 80, limit=8)
+    ("'[[1, 2]]'", "'xxxxx...'")
+    """
+    return repr(text if len(text) <= limit else text[:limit - 3] + "...")
 
 
 PADDING_HELP = ("'valid' (none), 'same' (TensorFlow's rule: output = "
@@ -95,26 +127,27 @@ def parse_kernel(text, option="-k/--kernel"):
     evaluated as code.
     """
     text = text.strip()
+    shown = quote(text)
     path = None
     if text.startswith(("[", "(")):
         try:
             value = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             try:
                 value = ast.literal_eval(text)
             except (ValueError, SyntaxError, MemoryError, RecursionError):
                 raise UserError(
-                    f"argument {option}: malformed kernel literal {text!r}; "
+                    f"argument {option}: malformed kernel literal {shown}; "
                     f"write nested lists of numbers such as "
                     f"[[1,0,-1],[1,0,-1],[1,0,-1]]") from None
         try:
             kernel = np.array(value, dtype=np.float64)
         except (ValueError, TypeError):
             raise UserError(
-                f"argument {option}: malformed kernel literal {text!r}: rows "
+                f"argument {option}: malformed kernel literal {shown}: rows "
                 f"must be lists of numbers, all of the same length") from None
     elif text.lower().endswith(".npy") or os.sep in text:
-        from ._io import load_npy
+        from ._io import load_npy  # _io imports this module
         path = text
         kernel = load_npy(text, option).astype(np.float64)
     else:
@@ -124,12 +157,12 @@ def parse_kernel(text, option="-k/--kernel"):
             raise UserError(f"argument {option}: {exc}") from None
     if kernel.ndim not in (2, 3, 4) or kernel.size == 0:
         raise UserError(
-            f"argument {option}: kernel {text!r} must be a non-empty 2-D "
+            f"argument {option}: kernel {shown} must be a non-empty 2-D "
             f"(KH, KW), 3-D (KH, KW, C) or 4-D (KH, KW, C, F) array, got "
             f"shape {kernel.shape}")
     if not np.isfinite(kernel).all():
         raise UserError(
-            f"argument {option}: kernel {text!r} contains NaN or infinity")
+            f"argument {option}: kernel {shown} contains NaN or infinity")
     return kernel, path
 
 
@@ -144,7 +177,7 @@ def same_file(a, b):
 
 
 def check_output(path, inputs, force, option="-o/--output"):
-    """Refuse an output whose folder is missing or that would replace an input."""
+    """Refuse an output in a missing folder, or one that is also an input."""
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise UserError(
@@ -201,6 +234,12 @@ class Progress:
         if self.done >= self.total:
             self.stream.write("\n")
         self.stream.flush()
+
+    def close(self):
+        """End a bar an error cut short, so the next line starts clean."""
+        if self.enabled and 0 < self.done < self.total:
+            self.stream.write("\n")
+            self.stream.flush()
 
 
 def chunks(n, parts=50):
