@@ -514,6 +514,130 @@ def test_defaults_are_same_padding_and_unit_stride():
 
 
 # --------------------------------------------------------------------------
+# Chunks.  Each file runs the batch through cache-sized chunks of at most
+# CHUNK float64 values (a module constant, set here to smaller values);
+# the last chunk is usually partial and its buffers hold the previous
+# chunk's images past the new ones.  None of that may show in the result.
+
+# stem -> (images, kernel or window, further arguments), every path taken:
+# odd and even kernels, padding on all sides, strides on both axes.
+CHUNKED = {
+    "0-convolve_grayscale_valid": ((7, 8), (3, 2), ()),
+    "1-convolve_grayscale_same": ((7, 8), (2, 3), ()),
+    "2-convolve_grayscale_padding": ((7, 8), (3, 3), ((2, 1),)),
+    "3-convolve_grayscale": ((7, 8), (3, 2), ("same", (2, 3))),
+    "4-convolve_channels": ((7, 8, 3), (2, 3, 3), ((1, 2), (1, 2))),
+    "5-convolve": ((7, 8, 3), (3, 2, 3, 2), ("valid", (2, 1))),
+    "6-pool": ((7, 8, 3), (3, 2), ((2, 1), "avg")),
+}
+
+
+def reference_for(stem, images, kernel, rest):
+    """What the loop reference gives for task ``stem``'s call."""
+    if stem[0] == "6":
+        return reference_pool(images, kernel, *rest)
+    if stem[0] == "5":
+        return reference_conv(images, kernel, *rest)
+    if stem[0] == "4":
+        return reference_conv(images, kernel[..., None], *rest)[..., 0]
+    if stem[0] == "1":
+        rest = ("same",)
+    return reference_gray(images, kernel, *rest)
+
+
+def chunk_case(stem, rng, dtype, width=None):
+    shape, kshape, rest = CHUNKED[stem]
+    if width:
+        shape = (shape[0], width) + shape[2:]
+    images = make_images(rng, (13,) + shape, dtype)
+    kernel = kshape if stem[0] == "6" else make_kernel(rng, kshape, True)
+    return images, kernel, rest
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_results_do_not_depend_on_the_chunk_size(stem, monkeypatch):
+    # Integer pixels and weights: every result is an exact integer (or,
+    # for the averages, an integer over the window's size) whatever the
+    # order of the sums, so chunking must not change a single bit.
+    images, kernel, rest = chunk_case(stem, np.random.default_rng(6),
+                                      "uint8")
+    want = reference_for(stem, images, kernel, rest)
+    mod = module(stem)
+    # From one image per chunk (CHUNK = 1) to all 13 in one; every batch
+    # size from 1 to 13 then meets a chunk size, one more, and several
+    # chunks with a partial last one.
+    for chunk in (1, 100, 200, 300, 500, 800, 1500, mod.CHUNK):
+        monkeypatch.setattr(mod, "CHUNK", chunk)
+        for m in range(1, 14):
+            got = task(stem)(images[:m], kernel, *rest)
+            assert got.dtype == np.float64
+            np.testing.assert_array_equal(got, want[:m])
+
+
+@pytest.mark.parametrize("stem", STEMS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_chunked_floats_match_reference(stem, dtype, monkeypatch):
+    images, kernel, rest = chunk_case(stem, np.random.default_rng(7), dtype)
+    if stem[0] != "6":
+        kernel = np.random.default_rng(8).standard_normal(kernel.shape)
+    want = reference_for(stem, images, kernel, rest)
+    mod = module(stem)
+    for chunk in (1, 300, 1500):
+        monkeypatch.setattr(mod, "CHUNK", chunk)
+        check(task(stem)(images, kernel, *rest), want)
+
+
+@pytest.mark.parametrize("stem", STEMS)
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_a_non_finite_pixel_only_reaches_its_own_windows(
+        stem, bad, monkeypatch):
+    # Wide enough that a pixel's row holds windows without it.
+    images, kernel, rest = chunk_case(stem, np.random.default_rng(9),
+                                      "float64", width=20)
+    images[4, 3, 5] = bad
+    images[9, 0, 0] = bad
+    with np.errstate(invalid="ignore"):             # inf * 0 in the sums
+        want = reference_for(stem, images, kernel, rest)
+    assert np.isfinite(want).sum() > want.size // 2
+    mod = module(stem)
+    for chunk in (1, 500, mod.CHUNK):
+        monkeypatch.setattr(mod, "CHUNK", chunk)
+        with np.errstate(invalid="ignore"):
+            got = task(stem)(images, kernel, *rest)
+        # nan where the reference has nan, inf where it has inf
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("stem, args", [
+    ("0-convolve_grayscale_valid", ()),
+    ("1-convolve_grayscale_same", ()),
+    ("2-convolve_grayscale_padding", ((2, 4),)),
+    ("3-convolve_grayscale", ("same", (2, 2))),
+    ("4-convolve_channels", ("same",)),
+    ("5-convolve", ("same",)),
+    ("6-pool", ((2, 2), "avg")),
+])
+def test_no_copy_of_the_whole_batch(stem, args):
+    # Beyond the output, a call holds a few chunk buffers, never a padded
+    # or float64 copy of the batch (here 2000 images: 12.5 MB in float64).
+    import tracemalloc
+    rng = np.random.default_rng(10)
+    if stem[0] in "0123":
+        images = rng.random((2000, 28, 28), np.float32)
+        kernel = EDGE
+    else:
+        images = rng.integers(0, 256, (2000, 28, 28, 3), dtype=np.uint8)
+        kernel = {"4": SHARPEN, "5": KERNELS, "6": (2, 2)}[stem[0]]
+    tracemalloc.start()
+    try:
+        got = task(stem)(images, kernel, *args)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak - got.nbytes < 4 * 2 ** 20, (peak, got.nbytes)
+
+
+# --------------------------------------------------------------------------
 # uint8 never wraps; inputs are left alone; bad words are refused.
 
 def test_uint8_does_not_wrap():

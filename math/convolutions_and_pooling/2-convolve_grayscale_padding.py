@@ -2,12 +2,29 @@
 """Convolution of a batch of grayscale images with custom zero padding."""
 import numpy as np
 
+# float64 values in one chunk buffer (256 KB): the three buffers of a chunk
+# then stay in the CPU's L2 cache.
+CHUNK = 2 ** 15
+
 
 def convolve_grayscale_padding(images, kernel, padding):
     """Perform a convolution on grayscale images with custom padding.
 
-    Cross-correlation: the kernel is not flipped.  The loops run over the
-    kernel taps, never over output pixels.
+    Cross-correlation: the kernel is not flipped.
+
+    Why chunks: the loops run over the kh * kw kernel taps, and each tap is
+    a pass over the data.  Over the whole batch (50000 MNIST images are
+    314 MB in float64) every pass would run at the speed of main memory,
+    so the images go through a few dozen at a time, padded and cast into a
+    float64 buffer that stays in the CPU cache.  Its zero borders are
+    never written, so they are zeroed once.
+
+    Why flat: in that buffer the padded images lie end to end, so moving a
+    window one row down is moving W values along (W the padded width).
+    Tap (i, j) is the whole chunk shifted by i * W + j: one multiply-add
+    over a contiguous run of memory.  Windows that run off a padded
+    image's right or bottom edge give garbage, which is dropped when the
+    chunk is copied out.
 
     Parameters
     ----------
@@ -21,7 +38,8 @@ def convolve_grayscale_padding(images, kernel, padding):
     Returns
     -------
     numpy.ndarray of float64, shape (m, h + 2*ph - kh + 1, w + 2*pw - kw + 1)
-        The convolved images (inputs are cast to float64 first).
+        The convolved images.  Pixels are cast to float64 before any
+        arithmetic, so uint8 pixels never wrap around.
 
     Examples
     --------
@@ -29,19 +47,28 @@ def convolve_grayscale_padding(images, kernel, padding):
     >>> convolve_grayscale_padding(x, np.ones((2, 2)), (1, 0)).tolist()
     [[[2.0], [4.0], [2.0]]]
     """
-    images = np.asarray(images, dtype=np.float64)
+    images = np.asarray(images)
     kernel = np.asarray(kernel, dtype=np.float64)
-    ph, pw = padding
-    padded = np.pad(images, ((0, 0), (ph, ph), (pw, pw)))
-    m, h, w = padded.shape
+    m, h, w = images.shape
     kh, kw = kernel.shape
-    oh, ow = h - kh + 1, w - kw + 1
-    out = np.zeros((m, oh, ow))
-    # One scratch buffer for every tap: a fresh batch-sized temporary per
-    # tap nearly doubles the time at the spec's sizes.
-    tap = np.empty_like(out)
-    for i in range(kh):
-        for j in range(kw):
-            np.multiply(padded[:, i:i + oh, j:j + ow], kernel[i, j], out=tap)
-            out += tap
+    ph, pw = padding
+    H, W = h + 2 * ph, w + 2 * pw                   # padded size
+    oh, ow = H - kh + 1, W - kw + 1
+    out = np.empty((m, oh, ow))
+    n = max(1, min(m, CHUNK // max(H * W, 1)))      # images per chunk
+    size = n * H * W
+    # The padded chunk, flat, then room for the furthest tap's shift.
+    flat = np.zeros(size + (kh - 1) * W + kw - 1)
+    chunk = flat[:size].reshape(n, H, W)
+    total, tap = np.empty(size), np.empty(size)
+    for start in range(0, m, n):
+        batch = images[start:start + n]
+        chunk[:len(batch), ph:ph + h, pw:pw + w] = batch
+        np.multiply(flat[:size], kernel[0, 0], out=total)
+        for t in range(1, kh * kw):
+            i, j = divmod(t, kw)
+            shift = i * W + j
+            np.multiply(flat[shift:shift + size], kernel[i, j], out=tap)
+            total += tap
+        out[start:start + n] = total.reshape(n, H, W)[:len(batch), :oh, :ow]
     return out
