@@ -54,10 +54,13 @@ def conv2d(x, kernels, *, stride=1, padding="valid", dilation=1, groups=1,
     kernel_format : {'HWIO', 'OIHW', 'OHWI'}, optional
     engine : {'auto', 'taps', 'im2col'}, optional
         How the work is done; every engine gives the same numbers to
-        rounding.  ``'taps'`` adds one shifted, weighted view of the input
-        per kernel tap (fast for few channels); ``'im2col'`` gathers windows
-        into a matrix per batch chunk and multiplies by the kernels (fast for
-        many channels).  ``'auto'`` picks by channels per group.
+        rounding (including NaN where an inf meets a zero, as in PyTorch).
+        ``'taps'`` adds one shifted, weighted copy of the input per kernel
+        tap (fast with one input channel and one filter per group:
+        grayscale, depthwise); ``'im2col'`` feeds BLAS matrix products,
+        banded straight from the input or from gathered windows (fast with
+        many channels).  ``'auto'`` picks ``'taps'`` for one channel and
+        one filter per group, else ``'im2col'``.
     threads : int, optional
         Threads to split the batch over; default ``convpool.get_threads()``.
     out : ndarray, optional

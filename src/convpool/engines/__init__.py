@@ -1,4 +1,16 @@
-"""How the work is done: chunked, threaded loops over window taps.
+"""How the work is done: blocks of the batch, on threads, each through one
+engine.
+
+``conv``       picks the convolution engine and runs the blocks
+``taps``       one pass per kernel tap (BLAS axpy; ``depthwise`` einsum)
+``banded``     banded BLAS products straight from the frame
+``im2col``     gathered window matrix from NHWC rows, one BLAS product
+``planar``     gathered window matrix from channel-planar frames
+``pool``       separable max / sum over window taps
+``_windows``   tap geometry: which output cells read which input cells
+``_frames``    zero-bordered, stride-free frames of a block
+``_parallel``  blocks, threads, per-thread scratch
+``_blas``      NumPy's OpenBLAS via ctypes: thread limit and axpy
 
 Nothing here parses arguments; the ops in ``convpool.conv`` and
 ``convpool.pool`` hand over validated NHWC views and explicit padding.

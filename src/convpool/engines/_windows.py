@@ -5,15 +5,23 @@ Convolution and both poolings are a loop over the taps of a window.  For tap
 ``(r * sh + i * dh - top, c * sw + j * dw - left)``; the cells of the output
 whose source falls inside the input form one rectangular strided block, and
 so do their sources.  Working on those two blocks handles padding without
-ever building a padded copy of the input: a padded cell contributes nothing
-to a sum and is never chosen by a maximum, so it is simply skipped.
+ever building a padded copy of the input: a padded cell is never chosen by
+a maximum and adds nothing to a sum, so pooling simply skips it, and the
+im2col gather writes zeros for it.  (Engines that want a flat, shiftable
+image build small padded frames per block from the same spans:
+``_frames``.)
 """
 
-__all__ = ["axis_taps", "window_taps"]
+__all__ = ["axis_span", "axis_taps", "band_pads"]
 
 
-def _axis_tap(offset, n, out, stride):
-    # Output cells r with 0 <= r * stride + offset <= n - 1.
+def axis_span(offset, n, out, stride):
+    """``(out_slice, in_slice)`` of the output cells ``r < out`` whose source
+    ``r * stride + offset`` lies in ``[0, n)``, or None if there are none.
+
+    >>> axis_span(-1, 5, 5, 1)
+    (slice(1, 5, None), slice(0, 4, 1))
+    """
     first = 0 if offset >= 0 else (stride - 1 - offset) // stride
     if offset > n - 1:
         return None
@@ -26,7 +34,8 @@ def _axis_tap(offset, n, out, stride):
 
 
 def axis_taps(n, k, out, stride, dilation, lo):
-    """For each of ``k`` taps along one axis, ``(out_slice, in_slice)`` or None.
+    """For each of ``k`` taps along one axis, ``(out_slice, in_slice)``, or
+    None.
 
     ``None`` marks a tap that lands in the padding for every output cell.
 
@@ -35,20 +44,19 @@ def axis_taps(n, k, out, stride, dilation, lo):
     >>> axis_taps(4, 2, 2, 2, 1, 0)
     [(slice(0, 2, None), slice(0, 3, 2)), (slice(0, 2, None), slice(1, 4, 2))]
     """
-    return [_axis_tap(i * dilation - lo, n, out, stride) for i in range(k)]
+    return [axis_span(i * dilation - lo, n, out, stride) for i in range(k)]
 
 
-def window_taps(in_hw, window_hw, out_hw, stride, dilation, pads):
-    """Yield ``(i, j, out_rows, out_cols, in_rows, in_cols)`` for every tap
-    that touches the input; taps entirely in the padding are left out.
+def band_pads(pads, r0, stride):
+    """Padding seen by output rows ``r0, r0 + 1, ...`` of the same problem.
+
+    Output row ``r0 + r`` reads input row ``(r0 + r) * sh + i * dh - top``,
+    so a band starting at ``r0`` is the whole problem with ``top`` lowered
+    by ``r0 * sh`` (it may go negative); only ``top`` and ``left`` are used
+    by the tap geometry.
+
+    >>> band_pads(((1, 1), (2, 2)), 3, 2)
+    ((-5, 1), (2, 2))
     """
-    rows = axis_taps(in_hw[0], window_hw[0], out_hw[0], stride[0],
-                     dilation[0], pads[0][0])
-    cols = axis_taps(in_hw[1], window_hw[1], out_hw[1], stride[1],
-                     dilation[1], pads[1][0])
-    for i, r in enumerate(rows):
-        if r is None:
-            continue
-        for j, c in enumerate(cols):
-            if c is not None:
-                yield i, j, r[0], c[0], r[1], c[1]
+    (top, bottom), cols = pads
+    return (top - r0 * stride, bottom), cols

@@ -1,19 +1,26 @@
-"""Pooling engine: a strided elementwise maximum or sum over the window's
+"""Pooling engine: strided elementwise maximum or sum over the window's
 taps, on the same clipped views as convolution (see ``_windows``).
 
-Padding never enters a maximum (so it acts as -infinity) and never enters a
-sum; the divisor of an average counts the cells each window covers, with or
-without the padded ones.
+A 2-D window is separable for both reductions, so each block is pooled
+along rows first (``KH`` passes whose inner loop is a whole ``W * C`` image
+row) and then along columns (``KW`` passes); a 2x2/2 window is thus the
+pairwise maximum of the two row halves, then of the two column halves.
+Padding never enters a maximum (so it acts as -infinity) and never enters
+a sum; the divisor of an average counts the cells each window covers, with
+or without the padded ones.
 """
 
 import numpy as np
 
-from ._parallel import chunk_length, run_chunks
-from ._windows import window_taps
+from ._parallel import block_budget, row_blocks, run_blocks
+from ._windows import axis_taps, band_pads
 
 __all__ = ["pool_nhwc", "window_counts", "lowest"]
 
-_BUDGET = 1 << 21
+_BUDGET = 1 << 20
+# Below this many bytes per pixel, a column pass iterates along the row
+# (long strided loops) instead of along the channels (3-float loops).
+_SHORT_PIXEL = 64
 
 
 def lowest(dtype):
@@ -42,29 +49,101 @@ def pool_nhwc(x, out, window, stride, pads, mode, count_include_pad,
     """
     n, h, w, c = x.shape
     oh, ow = out.shape[1:3]
-    taps = list(window_taps((h, w), window, (oh, ow), stride, (1, 1), pads))
+    if n == 0 or oh == 0 or ow == 0:
+        return
+    divisor = None
     if mode == "avg":
         counts = np.multiply.outer(
             window_counts(h, window[0], oh, stride[0], *pads[0],
                           count_include_pad),
             window_counts(w, window[1], ow, stride[1], *pads[1],
                           count_include_pad))
-        divisor = counts.astype(dtype)[:, :, None]
-    combine = np.maximum if mode == "max" else np.add
-    start_value = lowest(dtype) if mode == "max" else 0
+        divisor = _divisor(counts, dtype)
+    reduce = np.maximum if mode == "max" else np.add
+    start = lowest(dtype) if mode == "max" else 0
 
-    def work(start, stop):
-        dst = out[start:stop]
-        acc = dst if dst.dtype == dtype else np.empty(dst.shape, dtype)
-        acc.fill(start_value)
-        src = x[start:stop]
-        for _, _, ro, co, ri, ci in taps:
-            view = acc[:, ro, co]
-            combine(view, src[:, ri, ci], out=view)
-        if mode == "avg":
-            np.divide(acc, divisor, out=acc)
+    def work(n0, n1, r0, r1, scratch):
+        dst = out[n0:n1, r0:r1]
+        rows = scratch.get("rows", (n1 - n0, r1 - r0, w, c), dtype)
+        _pool_rows(reduce, start, x[n0:n1], rows, window[0], stride[0],
+                   band_pads(pads, r0, stride[0])[0][0])
+        acc = dst if dst.dtype == dtype else scratch.get("acc", dst.shape,
+                                                         dtype)
+        _pool_cols(reduce, start, rows, acc, window[1], stride[1],
+                   pads[1][0])
+        if divisor is not None:
+            part = divisor if np.ndim(divisor) == 0 else divisor[r0:r1]
+            np.divide(acc, part, out=acc)
         if acc is not dst:
-            dst[...] = acc
+            np.copyto(dst, acc, casting="unsafe")
 
-    per_item = oh * ow * c * dtype.itemsize
-    run_chunks(work, n, chunk_length(n, per_item, _BUDGET, threads), threads)
+    row_bytes = (w + ow) * c * dtype.itemsize
+    blocks = row_blocks(n, oh, row_bytes,
+                        block_budget(_BUDGET, threads, grow=1), threads)
+    run_blocks(work, blocks, threads)
+
+
+def _divisor(counts, dtype):
+    # One divisor for every window (no padding, or PyTorch's count): a
+    # scalar divide is one fast pass.
+    if (counts == counts.flat[0]).all():
+        return dtype.type(counts.flat[0])
+    return counts.astype(dtype)[:, :, None]
+
+
+def _pool_rows(reduce, start, x, rows, k, stride, top):
+    """``rows[:, r]`` = reduction of input rows ``r * stride + i - top``."""
+    taps = axis_taps(x.shape[1], k, rows.shape[1], stride, 1, top)
+    _reduce_taps(reduce, start, taps, rows, rows.shape[1],
+                 lambda ro, ri: (rows[:, ro], x[:, ri]))
+
+
+def _pool_cols(reduce, start, rows, out, k, stride, left):
+    """``out[:, :, c]``: reduction of ``rows[:, :, c * stride + j - left]``.
+    """
+    taps = axis_taps(rows.shape[2], k, out.shape[2], stride, 1, left)
+    if out.shape[3] * out.itemsize >= _SHORT_PIXEL:
+        _reduce_taps(reduce, start, taps, out, out.shape[2],
+                     lambda co, ci: (out[:, :, co], rows[:, :, ci]))
+        return
+    # Few channels: iterate channel-major (order='C' on a transposed view)
+    # so that NumPy's inner loop runs along the row, not over 3 channels.
+    _reduce_taps(reduce, start, taps, out, out.shape[2],
+                 lambda co, ci: (out[:, :, co].transpose(3, 0, 1, 2),
+                                 rows[:, :, ci].transpose(3, 0, 1, 2)),
+                 order="C")
+
+
+def _reduce_taps(reduce, start, taps, out, length, views, order="K"):
+    """Reduce the taps' views into ``out`` along an axis of ``length``.
+
+    Taps combine in their order, the first one copied in (no fill pass
+    where it reaches) and the cells it misses set to ``start``.  Every
+    output cell thus sums its taps in the same order however the batch is
+    cut into blocks, so results do not depend on the thread count.  Taps
+    wholly in the padding (None) contribute nothing.
+    """
+    taps = [t for t in taps if t is not None]
+    if not taps:
+        out.fill(start)
+        return
+    (first, source), rest = taps[0], taps[1:]
+    dst, src = views(first, source)
+    _assign(reduce, dst, src, order)
+    for missed in (slice(0, first.start), slice(first.stop, length)):
+        if missed.stop > missed.start:
+            views(missed, missed)[0].fill(start)
+    for span in rest:
+        dst, src = views(*span)
+        reduce(dst, src, out=dst, order=order, casting="unsafe")
+
+
+def _assign(reduce, dst, src, order):
+    # np.copyto has no ``order``; a ufunc that returns its input keeps the
+    # long inner loops of the channel-major iteration.
+    if order == "K":
+        np.copyto(dst, src, casting="unsafe")
+    elif reduce is np.maximum:
+        np.maximum(src, src, out=dst, order=order, casting="unsafe")
+    else:
+        np.positive(src, out=dst, order=order, casting="unsafe")

@@ -1,0 +1,1 @@
+"""convpool's benchmark suite (never imported by the tests)."""
