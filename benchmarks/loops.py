@@ -10,6 +10,9 @@ never in the library, as the baseline the task files must beat.
 
 import numpy as np
 
+from convpool.kernels import (CHANNELS_KERNEL, MULTI_KERNELS,
+                              VERTICAL_EDGE)
+
 __all__ = ["TASKS"]
 
 
@@ -94,38 +97,25 @@ def pool(images, kernel_shape, stride, mode="max"):
 
 # The spec's seven tasks: (file, function name, two-loop baseline, call).
 # ``call(fn, images)`` applies a task function to the example's arguments.
-_EDGE = np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]])
-_SHARPEN = np.array([[[0, 0, 0], [-1, -1, -1], [0, 0, 0]],
-                     [[-1, -1, -1], [5, 5, 5], [-1, -1, -1]],
-                     [[0, 0, 0], [-1, -1, -1], [0, 0, 0]]])
-_KERNELS = np.array([
-    [[[0, 1, 1], [0, 1, 1], [0, 1, 1]], [[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]],
-     [[0, -1, 1], [0, -1, 1], [0, -1, 1]]],
-    [[[-1, 1, 0], [-1, 1, 0], [-1, 1, 0]], [[5, 0, 0], [5, 0, 0], [5, 0, 0]],
-     [[-1, -1, 0], [-1, -1, 0], [-1, -1, 0]]],
-    [[[0, 1, -1], [0, 1, -1], [0, 1, -1]], [[-1, 0, -1], [-1, 0, -1],
-                                            [-1, 0, -1]],
-     [[0, -1, -1], [0, -1, -1], [0, -1, -1]]]])
-
 TASKS = [
     ("0-convolve_grayscale_valid", "convolve_grayscale_valid", "mnist",
-     lambda f, x: f(x, _EDGE),
-     lambda x: convolve_grayscale(x, _EDGE)),
+     lambda f, x: f(x, VERTICAL_EDGE),
+     lambda x: convolve_grayscale(x, VERTICAL_EDGE)),
     ("1-convolve_grayscale_same", "convolve_grayscale_same", "mnist",
-     lambda f, x: f(x, _EDGE),
-     lambda x: convolve_grayscale(x, _EDGE, "same")),
+     lambda f, x: f(x, VERTICAL_EDGE),
+     lambda x: convolve_grayscale(x, VERTICAL_EDGE, "same")),
     ("2-convolve_grayscale_padding", "convolve_grayscale_padding", "mnist",
-     lambda f, x: f(x, _EDGE, (2, 4)),
-     lambda x: convolve_grayscale(x, _EDGE, (2, 4))),
+     lambda f, x: f(x, VERTICAL_EDGE, (2, 4)),
+     lambda x: convolve_grayscale(x, VERTICAL_EDGE, (2, 4))),
     ("3-convolve_grayscale", "convolve_grayscale", "mnist",
-     lambda f, x: f(x, _EDGE, padding="valid", stride=(2, 2)),
-     lambda x: convolve_grayscale(x, _EDGE, "valid", (2, 2))),
+     lambda f, x: f(x, VERTICAL_EDGE, padding="valid", stride=(2, 2)),
+     lambda x: convolve_grayscale(x, VERTICAL_EDGE, "valid", (2, 2))),
     ("4-convolve_channels", "convolve_channels", "animals",
-     lambda f, x: f(x, _SHARPEN, padding="valid"),
-     lambda x: convolve_channels(x, _SHARPEN, "valid")),
+     lambda f, x: f(x, CHANNELS_KERNEL, padding="valid"),
+     lambda x: convolve_channels(x, CHANNELS_KERNEL, "valid")),
     ("5-convolve", "convolve", "animals",
-     lambda f, x: f(x, _KERNELS, padding="valid"),
-     lambda x: convolve(x, _KERNELS, "valid")),
+     lambda f, x: f(x, MULTI_KERNELS, padding="valid"),
+     lambda x: convolve(x, MULTI_KERNELS, "valid")),
     ("6-pool", "pool", "animals",
      lambda f, x: f(x, (2, 2), (2, 2), mode="avg"),
      lambda x: pool(x, (2, 2), (2, 2), "avg")),

@@ -1,7 +1,8 @@
 """convpool: framework-exact 2-D convolution and pooling in pure NumPy.
 
 >>> import numpy as np, convpool
->>> convpool.conv2d(np.ones((2, 5, 5, 3)), np.ones((3, 3, 3, 4)), padding="same").shape
+>>> x, k = np.ones((2, 5, 5, 3)), np.ones((3, 3, 3, 4))
+>>> convpool.conv2d(x, k, padding="same").shape
 (2, 5, 5, 4)
 """
 

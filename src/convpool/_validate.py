@@ -7,13 +7,14 @@ was given, in NumPy's style.
 import numpy as np
 
 DATA_FORMATS = ("NHWC", "NCHW")
-# For each kernel layout, where (KH, KW, C_in, F) sit: HWIO is the canonical one.
+# For each kernel layout, the axes that hold (KH, KW, C_in, F): HWIO is
+# the canonical one.
 KERNEL_FORMATS = {"HWIO": (0, 1, 2, 3), "OIHW": (2, 3, 1, 0),
                   "OHWI": (1, 2, 3, 0)}
 
 
 def numeric_array(value, name):
-    """``np.asarray(value)``, refusing strings, objects and other non-numbers."""
+    """``np.asarray(value)``, refusing strings, objects, other non-numbers."""
     try:
         arr = np.asarray(value)
     except (ValueError, TypeError) as exc:  # ragged nested lists
@@ -69,7 +70,7 @@ def compute_dtype(*arrays):
 
 
 def check_out(out, shape, dtype, inputs):
-    """Validate a caller's ``out=`` array: shape, dtype, writable, no overlap."""
+    """Check a caller's ``out=`` array: shape, dtype, writable, no overlap."""
     if not isinstance(out, np.ndarray):
         raise TypeError(
             f"`out` must be a numpy.ndarray, got {type(out).__name__}")

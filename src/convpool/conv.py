@@ -30,9 +30,10 @@ def conv2d(x, kernels, *, stride=1, padding="valid", dilation=1, groups=1,
     ----------
     x : array_like, shape (N, H, W, C) or (N, C, H, W)
         The batch, in ``data_format``.  Any numeric dtype; any strides.
-    kernels : array_like, shape (KH, KW, C/groups, F), (F, C/groups, KH, KW) or (F, KH, KW, C/groups)
-        The kernels, in ``kernel_format`` ``'HWIO'`` (TensorFlow),
-        ``'OIHW'`` (PyTorch) or ``'OHWI'`` (the from-scratch tutorial).
+    kernels : array_like, shape (KH, KW, C/groups, F) or as ``kernel_format``
+        The kernels, in ``kernel_format`` ``'HWIO'`` (TensorFlow, the
+        default), ``'OIHW'`` (PyTorch: (F, C/groups, KH, KW)) or ``'OHWI'``
+        (the from-scratch tutorial: (F, KH, KW, C/groups)).
     stride : int or (int, int), optional
         Step between windows, ``(sh, sw)``; default 1.
     padding : str, int, (int, int) or ((int, int), (int, int)), optional
@@ -228,4 +229,3 @@ def filter2d(image, kernel, *, padding="same", stride=1, pad_mode="constant"):
     result = conv2d(batch, kernel[:, :, None, None], stride=stride,
                     padding=pads)[:, :, :, 0].transpose(1, 2, 0)
     return result if image.ndim == 3 else result[:, :, 0]
-

@@ -93,7 +93,7 @@ def _same_pads(n, k, stride, dilation):
 
 
 def resolve_padding(padding, in_hw, window_hw, stride, dilation=(1, 1)):
-    """Turn any accepted ``padding`` into explicit ``((top, bottom), (left, right))``.
+    """Turn any ``padding`` into explicit ``((top, bottom), (left, right))``.
 
     Parameters
     ----------

@@ -24,7 +24,8 @@ import numpy as np
 __all__ = [
     "identity", "box", "gaussian", "sobel_x", "sobel_y", "scharr_x",
     "scharr_y", "prewitt_x", "prewitt_y", "laplacian", "sharpen", "emboss",
-    "vertical_edge", "names", "get", "describe",
+    "vertical_edge", "names", "get", "describe", "VERTICAL_EDGE",
+    "CHANNELS_KERNEL", "MULTI_KERNELS",
 ]
 
 
@@ -263,6 +264,24 @@ def vertical_edge():
            [ 1.,  0., -1.]])
     """
     return np.array([[1.0, 0.0, -1.0]] * 3)
+
+
+# The spec's example kernels, as its example programs write them (ints):
+# task 0-3's vertical edge, task 4's (3, 3, 3) kernel and task 5's
+# (3, 3, 3, 3) kernels.
+VERTICAL_EDGE = np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]])
+CHANNELS_KERNEL = np.array(
+    [[[0, 0, 0], [-1, -1, -1], [0, 0, 0]],
+     [[-1, -1, -1], [5, 5, 5], [-1, -1, -1]],
+     [[0, 0, 0], [-1, -1, -1], [0, 0, 0]]])
+MULTI_KERNELS = np.array(
+    [[[[0, 1, 1], [0, 1, 1], [0, 1, 1]], [[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]],
+      [[0, -1, 1], [0, -1, 1], [0, -1, 1]]],
+     [[[-1, 1, 0], [-1, 1, 0], [-1, 1, 0]], [[5, 0, 0], [5, 0, 0], [5, 0, 0]],
+      [[-1, -1, 0], [-1, -1, 0], [-1, -1, 0]]],
+     [[[0, 1, -1], [0, 1, -1], [0, 1, -1]], [[-1, 0, -1], [-1, 0, -1],
+                                             [-1, 0, -1]],
+      [[0, -1, -1], [0, -1, -1], [0, -1, -1]]]])
 
 
 # name -> (function, parameter syntax shown to users, one-line description)

@@ -113,7 +113,8 @@ def avg_pool2d(x, window, **kwargs):
     """Average pooling: :func:`pool2d` with ``mode='avg'``.
 
     >>> import numpy as np
-    >>> avg_pool2d(np.ones((1, 4, 4, 1)), 2, padding=1, count_include_pad=True)[0, :, :, 0]
+    >>> x = np.ones((1, 4, 4, 1))
+    >>> avg_pool2d(x, 2, padding=1, count_include_pad=True)[0, :, :, 0]
     array([[0.25, 0.5 , 0.25],
            [0.5 , 1.  , 0.5 ],
            [0.25, 0.5 , 0.25]])

@@ -59,7 +59,8 @@ def convolution_operation_3D_Image(input_image, kernel, stride, pad):
 
     The channels are summed into a single output map of shape (OH, OW).
 
-    >>> convolution_operation_3D_Image(np.ones((3, 3, 3)), np.ones((2, 2, 3)), 1, 0)
+    >>> image, kernel = np.ones((3, 3, 3)), np.ones((2, 2, 3))
+    >>> convolution_operation_3D_Image(image, kernel, 1, 0)
     array([[12., 12.],
            [12., 12.]])
     """
@@ -88,7 +89,8 @@ def convolution_operation_batch_3D_images(input_images_batch, kernel, stride,
 def max_pool_batch_3D_images(input_images_batch, filter_size, stride):
     """Max pool a batch (B, H, W, C) with a square window, no padding.
 
-    >>> max_pool_batch_3D_images(np.arange(16).reshape(1, 4, 4, 1), 2, 2)[0, :, :, 0]
+    >>> batch = np.arange(16).reshape(1, 4, 4, 1)
+    >>> max_pool_batch_3D_images(batch, 2, 2)[0, :, :, 0]
     array([[ 5,  7],
            [13, 15]])
     """

@@ -7,24 +7,10 @@ import time
 import numpy as np
 
 from .. import conv2d, pool2d
+from ..kernels import CHANNELS_KERNEL, MULTI_KERNELS, VERTICAL_EDGE
 from . import _io, render
 from ._common import UserError, library_errors, make_folder, require_plot
 from .batch import auto_scale
-
-# The spec's kernels, exactly as its example programs write them.
-VERTICAL_EDGE = np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]])
-CHANNELS_KERNEL = np.array(
-    [[[0, 0, 0], [-1, -1, -1], [0, 0, 0]],
-     [[-1, -1, -1], [5, 5, 5], [-1, -1, -1]],
-     [[0, 0, 0], [-1, -1, -1], [0, 0, 0]]])
-MULTI_KERNELS = np.array(
-    [[[[0, 1, 1], [0, 1, 1], [0, 1, 1]], [[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]],
-      [[0, -1, 1], [0, -1, 1], [0, -1, 1]]],
-     [[[-1, 1, 0], [-1, 1, 0], [-1, 1, 0]], [[5, 0, 0], [5, 0, 0], [5, 0, 0]],
-      [[-1, -1, 0], [-1, -1, 0], [-1, -1, 0]]],
-     [[[0, 1, -1], [0, 1, -1], [0, 1, -1]], [[-1, 0, -1], [-1, 0, -1],
-                                             [-1, 0, -1]],
-      [[0, -1, -1], [0, -1, -1], [0, -1, -1]]]])
 
 # (file, title, data set, function of the batch, the kernels it applies)
 _EDGE = VERTICAL_EDGE[:, :, None, None]

@@ -13,11 +13,12 @@ positions are scratch.  Only frames are padded, one block at a time: the
 batch itself is never copied.
 """
 
+import functools
 import math
 
 from ._windows import axis_span
 
-__all__ = ["FrameGeometry", "fill_frame", "frame_view"]
+__all__ = ["FrameGeometry", "frame_geometry", "fill_frame", "frame_view"]
 
 
 class FrameGeometry:
@@ -55,6 +56,13 @@ class FrameGeometry:
         hq, wq = self.shape
         return flat.reshape((b, hq, wq) + flat.shape[1:])[
             :, :self.out_hw[0], :self.out_hw[1]]
+
+
+@functools.lru_cache(maxsize=256)
+def frame_geometry(window, out_hw, stride, dilation):
+    """The ``FrameGeometry`` for these tuples, built once: a call runs
+    thousands of blocks of a few shapes, and the geometry never changes."""
+    return FrameGeometry(window, out_hw, stride, dilation)
 
 
 def _grid(k, stride, dilation):

@@ -14,7 +14,7 @@ the output on the frame's grid, from which the valid cells are copied.
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ._frames import FrameGeometry, fill_frame
+from ._frames import frame_geometry, fill_frame
 
 __all__ = ["Planar"]
 
@@ -31,13 +31,10 @@ class Planar:
         m = f // groups
         self.kernels = np.ascontiguousarray(
             w.reshape(kh * kw * cg, groups, m).transpose(1, 0, 2))
-        self._geometry = {}
 
     def geometry(self, out_hw):
-        if out_hw not in self._geometry:
-            self._geometry[out_hw] = FrameGeometry(
-                self.window, out_hw, self.stride, self.dilation)
-        return self._geometry[out_hw]
+        return frame_geometry(self.window, out_hw, self.stride,
+                              self.dilation)
 
     def row_bytes(self, c, ow):
         """Scratch bytes per output row: planar frames, the window matrix

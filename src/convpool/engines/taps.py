@@ -11,7 +11,7 @@ Best when channels per group are few (grayscale, depthwise): the cost is
 import numpy as np
 
 from ._blas import axpy_kernel
-from ._frames import FrameGeometry, fill_frame, frame_view
+from ._frames import frame_geometry, fill_frame, frame_view
 from .depthwise import Depthwise
 
 __all__ = ["Taps"]
@@ -44,14 +44,11 @@ class Taps:
         self.depthwise = (Depthwise(w)
                           if cg == 1 and f == groups > 1 and not scalar
                           else None)
-        self._geometry = {}
         self._plans = {}
 
     def geometry(self, out_hw):
-        if out_hw not in self._geometry:
-            self._geometry[out_hw] = FrameGeometry(
-                self.window, out_hw, self.stride, self.dilation)
-        return self._geometry[out_hw]
+        return frame_geometry(self.window, out_hw, self.stride,
+                              self.dilation)
 
     def row_bytes(self, c, ow):
         """Scratch bytes per output row of a block: frames, accumulator and
