@@ -9,6 +9,7 @@ import numpy as np
 
 from . import _validate as v
 from .engines import ENGINES, conv_nhwc, resolve_threads
+from .engines.border import padded_bands
 from .geometry import dilated_size, output_size, pair, resolve_padding
 
 __all__ = ["conv2d", "filter2d"]
@@ -210,22 +211,31 @@ def filter2d(image, kernel, *, padding="same", stride=1, pad_mode="constant"):
     kernel = v.numeric_array(kernel, "kernel")
     v.check_ndim(image, (2, 3), "image", "(H, W) or (H, W, C)")
     v.check_ndim(kernel, 2, "kernel", "(KH, KW)")
-    if not isinstance(pad_mode, str) or pad_mode.lower() not in PAD_MODES:
-        raise ValueError(
-            f"`pad_mode` must be one of {', '.join(map(repr, PAD_MODES))}, "
-            f"got {pad_mode!r}")
-    pad_mode = pad_mode.lower()
+    pad_mode = v.choose(pad_mode, PAD_MODES, "pad_mode")
     planes = image if image.ndim == 3 else image[:, :, None]
     h, w, c = planes.shape
+    kh, kw = kernel.shape
     stride = pair(stride, "stride")
-    pads = resolve_padding(padding, (h, w), kernel.shape, stride)
-    v.check_fits((h + sum(pads[0]), w + sum(pads[1])), kernel.shape,
+    pads = resolve_padding(padding, (h, w), (kh, kw), stride)
+    v.check_fits((h + sum(pads[0]), w + sum(pads[1])), (kh, kw),
                  "kernel", (h, w), pads)
-    if pad_mode != "constant" and any(map(any, pads)):
-        # Channels become the batch: each is filtered by the same kernel.
-        planes = np.pad(planes, pads + ((0, 0),), mode=pad_mode)
-        pads = ((0, 0), (0, 0))
-    batch = planes.transpose(2, 0, 1)[:, :, :, None]
-    result = conv2d(batch, kernel[:, :, None, None], stride=stride,
-                    padding=pads)[:, :, :, 0].transpose(1, 2, 0)
+    # The channels become the batch, each filtered by the same kernel.
+    weights = kernel[:, :, None, None]
+    if pad_mode == "constant" or not any(map(any, pads)):
+        result = conv2d(_as_batch(planes), weights, stride=stride,
+                        padding=pads)
+        result = result[:, :, :, 0].transpose(1, 2, 0)
+    else:
+        result = np.empty((output_size(h, kh, stride[0], 1, *pads[0]),
+                           output_size(w, kw, stride[1], 1, *pads[1]), c),
+                          v.result_dtype(image, kernel))
+        for r0, r1, band in padded_bands(planes, pads, pad_mode, kh,
+                                         stride[0], len(result)):
+            conv2d(_as_batch(band), weights, stride=stride,
+                   out=_as_batch(result[r0:r1]))
     return result if image.ndim == 3 else result[:, :, 0]
+
+
+def _as_batch(planes):
+    """(H, W, C) as a (C, H, W, 1) batch of one-channel pictures (a view)."""
+    return planes.transpose(2, 0, 1)[:, :, :, None]
