@@ -81,3 +81,22 @@ def test_max_pool_returns_window_maxima_not_zeros():
     expected = batch[:, :6, :6].reshape(3, 3, 2, 3, 2, 2).max(axis=(2, 4))
     np.testing.assert_array_equal(got, expected)
     assert np.all(got != 0)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: convolution_operation_2D_Image(np.ones((3, 3, 1)), np.ones((2, 2)), 1, 0),
+     r"`input_image` must have 2 dimensions \(H, W\), got 3"),
+    (lambda: convolution_operation_3D_Image(np.ones((3, 3, 2)), np.ones((2, 2)), 1, 0),
+     r"`kernel` must have 3 dimensions \(KH, KW, C\), got 2"),
+    (lambda: convolution_operation_batch_3D_images(np.ones((3, 3, 2)), np.ones((1, 2, 2, 2)), 1, 0),
+     r"`input_images_batch` must have 4 dimensions \(B, H, W, C\), got 3"),
+    (lambda: convolution_operation_batch_3D_images(np.ones((1, 3, 3, 2)), np.ones((2, 2, 2)), 1, 0),
+     r"`kernel` must have 4 dimensions \(filters, KH, KW, C\), got 3"),
+    (lambda: max_pool_batch_3D_images(np.ones((3, 3)), 2, 2),
+     r"`input_images_batch` must have 4 dimensions \(B, H, W, C\), got 2"),
+    (lambda: convolution_operation_2D_Image(np.ones((3, 3)), np.ones((2, 2)), 0, 0),
+     r"`stride` must be >= 1, got \(0, 0\)"),
+])
+def test_mistakes_name_the_tutorial_arguments(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

@@ -82,7 +82,11 @@ def convolution_operation_batch_3D_images(input_images_batch, kernel, stride,
     ...     np.ones((4, 9, 9, 3)), np.ones((8, 5, 5, 3)), 1, 2).shape
     (4, 9, 9, 8)
     """
-    return conv2d(input_images_batch, kernel, stride=stride, padding=pad,
+    batch = v.numeric_array(input_images_batch, "input_images_batch")
+    kernel = v.numeric_array(kernel, "kernel")
+    v.check_ndim(batch, 4, "input_images_batch", "(B, H, W, C)")
+    v.check_ndim(kernel, 4, "kernel", "(filters, KH, KW, C)")
+    return conv2d(batch, kernel, stride=stride, padding=pad,
                   kernel_format="OHWI")
 
 
@@ -94,4 +98,6 @@ def max_pool_batch_3D_images(input_images_batch, filter_size, stride):
     array([[ 5,  7],
            [13, 15]])
     """
-    return pool2d(input_images_batch, filter_size, stride=stride, mode="max")
+    batch = v.numeric_array(input_images_batch, "input_images_batch")
+    v.check_ndim(batch, 4, "input_images_batch", "(B, H, W, C)")
+    return pool2d(batch, filter_size, stride=stride, mode="max")
