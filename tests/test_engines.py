@@ -470,3 +470,28 @@ def test_axpy_kernel(dtype):
     kernel(4, 2.0, x[1:].ctypes.data, y.ctypes.data)
     np.testing.assert_array_equal(y, [3, 5, 7, 9, 1, 1])
     assert _blas.axpy_kernel(np.dtype(">f8")) is None
+
+
+@pytest.mark.parametrize("engine", ["taps", "im2col"])
+@pytest.mark.parametrize("c, f, groups", [(1, 1, 1), (2, 2, 2), (2, 3, 1)])
+def test_complex_inputs_compute_without_warnings(engine, c, f, groups):
+    import warnings
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 6, 5, c)) + 1j * rng.standard_normal((2, 6, 5, c))
+    w = rng.standard_normal((3, 2, c // groups, f)) * (1 - 2j)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = convpool.conv2d(x, w, padding="same", groups=groups, engine=engine)
+    real = convpool.conv2d(x.real, w.real, padding="same", groups=groups) \
+        - convpool.conv2d(x.imag, w.imag, padding="same", groups=groups)
+    imag = convpool.conv2d(x.real, w.imag, padding="same", groups=groups) \
+        + convpool.conv2d(x.imag, w.real, padding="same", groups=groups)
+    np.testing.assert_allclose(got, real + 1j * imag, rtol=1e-12, atol=1e-12)
+
+
+def test_auto_sends_large_grayscale_kernels_to_blas():
+    from convpool.engines.conv import MAX_GRAY_TAPS, pick_engine
+    assert pick_engine(1, 1, 1, 9) == "taps"
+    assert pick_engine(1, 1, 1, MAX_GRAY_TAPS + 1) == "im2col"
+    assert pick_engine(1, 1, 64, 25 * 25) == "taps"      # depthwise stays
+    assert pick_engine(3, 1, 1, 9) == "im2col"

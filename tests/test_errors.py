@@ -90,6 +90,13 @@ POOL_CASES = [
     (dict(window=(7, 2)), ValueError, r"`window` \(size 7x2\) is larger than the padded input \(6x7"),
     (dict(x=np.full((1, 2, 2, 1), b"x")), TypeError, r"`x` must be a numeric array, got dtype \|S1"),
     (dict(x=np.zeros((1, 2, 2, 1), complex)), TypeError, r"`x` must be real for max pooling"),
+    # a window wholly in the padding has nothing to pool
+    (dict(padding=2), ValueError,
+     r"`padding` \(\(2, 2\), \(2, 2\)\) must be smaller than `window` \(2, 2\) on every side"),
+    (dict(window=3, padding=((0, 0), (0, 3))), ValueError, r"must be smaller than `window` \(3, 3\)"),
+    (dict(ceil_mode="no"), TypeError, r"`ceil_mode` must be True or False, got 'no'"),
+    (dict(count_include_pad=np.ones(2)), TypeError, r"`count_include_pad` must be True or False"),
+    (dict(threads=1.5), TypeError, r"`threads` must be an int >= 1, got 1.5"),
 ]
 
 
@@ -131,3 +138,16 @@ def test_filter2d_bad_input(kwargs, error, match):
 def test_set_threads_validates():
     with pytest.raises(ValueError, match="`threads` must be an int >= 1, got -1"):
         convpool.set_threads(-1)
+
+
+def test_numpy_integers_and_0d_arrays_are_accepted_as_ints():
+    x = np.arange(16.0).reshape(1, 4, 4, 1)
+    expected = pool2d(x, 2)
+    np.testing.assert_array_equal(pool2d(x, np.array(2), threads=np.int64(2)), expected)
+    np.testing.assert_array_equal(conv2d(x, np.ones((1, 1, 1, 1)), stride=np.array(1),
+                                         threads=np.int32(1)), x)
+
+
+def test_filter2d_with_no_channels_returns_an_empty_result():
+    got = filter2d(np.zeros((5, 5, 0)), np.ones((3, 3)), pad_mode="edge")
+    assert got.shape == (5, 5, 0)

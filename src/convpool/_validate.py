@@ -34,6 +34,24 @@ def check_ndim(arr, ndim, name, layout):
             f"{layout}, got {arr.ndim} with shape {arr.shape}")
 
 
+def check_flag(value, name):
+    """A bool argument: True, False, or a NumPy bool; nothing else."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{name}` must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_pool_padding(pads, window):
+    """Every window must hold a real cell: padding smaller than the window
+    on every side (TensorFlow's and PyTorch's pooling refuse more too)."""
+    for (lo, hi), k in zip(pads, window):
+        if max(lo, hi) >= k:
+            raise ValueError(
+                f"`padding` {pads} must be smaller than `window` "
+                f"{tuple(window)} on every side for pooling, so that no "
+                f"window lies wholly in the padding")
+
+
 def choose(value, options, name):
     """Return the option ``value`` names (case-insensitively), else raise."""
     for option in options:
@@ -85,8 +103,10 @@ def check_out(out, shape, dtype, inputs):
     return out
 
 
-def check_fits(padded_hw, extent_hw, name, in_hw, pads, what="size"):
-    """Raise unless a window spanning ``extent_hw`` fits the padded input."""
+def check_fits(in_hw, pads, extent_hw, name, what="size"):
+    """Raise unless a window spanning ``extent_hw`` fits the input padded by
+    ``pads``."""
+    padded_hw = tuple(n + lo + hi for n, (lo, hi) in zip(in_hw, pads))
     if extent_hw[0] > padded_hw[0] or extent_hw[1] > padded_hw[1]:
         raise ValueError(
             f"`{name}` ({what} {extent_hw[0]}x{extent_hw[1]}) is "

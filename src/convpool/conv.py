@@ -62,7 +62,8 @@ def conv2d(x, kernels, *, stride=1, padding="valid", dilation=1, groups=1,
         grayscale, depthwise); ``'im2col'`` feeds BLAS matrix products,
         banded straight from the input or from gathered windows (fast with
         many channels).  ``'auto'`` picks ``'taps'`` for one channel and
-        one filter per group, else ``'im2col'``.
+        one filter per group (grayscale kernels up to 100 taps), else
+        ``'im2col'``.
     threads : int, optional
         Threads to split the batch over; default ``convpool.get_threads()``.
     out : ndarray, optional
@@ -75,8 +76,8 @@ def conv2d(x, kernels, *, stride=1, padding="valid", dilation=1, groups=1,
         ``OH = (H + top + bottom - dh * (KH - 1) - 1) // sh + 1``, likewise
         ``OW``.  The dtype is NumPy's result type of ``x``, ``kernels`` and
         ``bias`` (``np.result_type``; float16 is accumulated in float32),
-        except that all-integer or bool inputs give float64, computed
-        exactly.
+        except that all-integer or bool inputs give float64 (exact while
+        sums stay below 2**53).
 
     See Also
     --------
@@ -126,9 +127,7 @@ def conv2d(x, kernels, *, stride=1, padding="valid", dilation=1, groups=1,
         raise ValueError(f"`kernels` must have KH, KW >= 1, got {kh}x{kw}")
     extent = (dilated_size(kh, dilation[0]), dilated_size(kw, dilation[1]))
     pads = resolve_padding(padding, (h, wd), (kh, kw), stride, dilation)
-    padded = (h + sum(pads[0]), wd + sum(pads[1]))
-    v.check_fits(padded, extent, "kernels", (h, wd), pads,
-                 "dilated size")
+    v.check_fits((h, wd), pads, extent, "kernels", "dilated size")
     arrays = [x, kernels]
     if bias is not None:
         bias = v.numeric_array(bias, "bias")
@@ -217,8 +216,7 @@ def filter2d(image, kernel, *, padding="same", stride=1, pad_mode="constant"):
     kh, kw = kernel.shape
     stride = pair(stride, "stride")
     pads = resolve_padding(padding, (h, w), (kh, kw), stride)
-    v.check_fits((h + sum(pads[0]), w + sum(pads[1])), (kh, kw),
-                 "kernel", (h, w), pads)
+    v.check_fits((h, w), pads, (kh, kw), "kernel")
     # The channels become the batch, each filtered by the same kernel.
     weights = kernel[:, :, None, None]
     if pad_mode == "constant" or not any(map(any, pads)):

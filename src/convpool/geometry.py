@@ -60,6 +60,8 @@ def pair(value, name, *, minimum=1):
     if isinstance(value, (str, bytes)):
         raise TypeError(
             f"`{name}` must be an int or a pair of ints, got {value!r}")
+    if getattr(value, "ndim", None) == 0:     # a 0-d NumPy array
+        value = value.item()
     if hasattr(value, "__len__") or hasattr(value, "__iter__"):
         items = tuple(value)
         if len(items) != 2:

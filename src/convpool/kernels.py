@@ -29,11 +29,17 @@ __all__ = [
 ]
 
 
+# Named kernels are filters for pictures; a bigger one is a typo (and a
+# 9999x9999 Gaussian alone is 760 MiB).
+MAX_SIZE = 255
+
+
 def _check_size(size):
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
         raise TypeError(f"`size` must be an int, got {size!r}")
-    if size < 1:
-        raise ValueError(f"`size` must be >= 1, got {size}")
+    if not 1 <= size <= MAX_SIZE:
+        raise ValueError(
+            f"`size` must be between 1 and {MAX_SIZE}, got {size}")
     return int(size)
 
 

@@ -28,8 +28,9 @@ def pool2d(x, window, *, stride=None, padding="valid", mode="max",
         Step between windows; default (``None``) is the window size.
     padding : str, int, (int, int) or ((int, int), (int, int)), optional
         As in :func:`convpool.conv2d` (``'valid'``, ``'same'``,
-        ``'same_lower'``, ``'full'``, int, pair, explicit pairs).  Padded
-        cells are never chosen by a maximum (they act as -infinity).
+        ``'same_lower'``, ``'full'``, int, pair, explicit pairs), smaller
+        than the window on every side.  Padded cells are never chosen by a
+        maximum (they act as -infinity).
     mode : {'max', 'avg'}, optional
     ceil_mode : bool, optional
         Round the output size up instead of down, as PyTorch does: an extra
@@ -80,8 +81,10 @@ def pool2d(x, window, *, stride=None, padding="valid", mode="max",
     xh = v.to_nhwc(x, data_format)
     n, h, w, c = xh.shape
     pads = resolve_padding(padding, (h, w), window, stride)
-    padded = (h + sum(pads[0]), w + sum(pads[1]))
-    v.check_fits(padded, window, "window", (h, w), pads)
+    v.check_fits((h, w), pads, window, "window")
+    v.check_pool_padding(pads, window)
+    ceil_mode = v.check_flag(ceil_mode, "ceil_mode")
+    count_include_pad = v.check_flag(count_include_pad, "count_include_pad")
     oh = pool_output_size(h, window[0], stride[0], *pads[0], ceil_mode)
     ow = pool_output_size(w, window[1], stride[1], *pads[1], ceil_mode)
     if mode == "max":
@@ -95,7 +98,7 @@ def pool2d(x, window, *, stride=None, padding="valid", mode="max",
     else:
         v.check_out(out, shape, result, [x])
     pool_nhwc(xh, v.to_nhwc(out, data_format), window, stride, pads, mode,
-              bool(count_include_pad), dtype, threads)
+              count_include_pad, dtype, threads)
     return out
 
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from . import _validate as v
 from .conv import conv2d
+from .geometry import pair
 from .pool import pool2d
 
 __all__ = ["conv_step", "convolution_operation_2D_Image",
@@ -24,6 +25,8 @@ def conv_step(image_patch, kernel):
 
     >>> conv_step(np.array([[1, 2], [3, 4]]), np.array([[1, 0], [0, -1]]))
     -3.0
+    >>> conv_step(np.array([[200]], np.uint8), np.array([[200]], np.uint8))
+    40000.0
     """
     patch = v.numeric_array(image_patch, "image_patch")
     kernel = v.numeric_array(kernel, "kernel")
@@ -31,7 +34,8 @@ def conv_step(image_patch, kernel):
         raise ValueError(
             f"`image_patch` and `kernel` must have the same shape, got "
             f"{patch.shape} and {kernel.shape}")
-    return float(np.sum(patch * kernel, dtype=np.float64))
+    products = np.multiply(patch, kernel, dtype=v.compute_dtype(patch, kernel))
+    return products.sum().item()
 
 
 def convolution_operation_2D_Image(input_image, kernel, stride, pad):
@@ -51,7 +55,7 @@ def convolution_operation_2D_Image(input_image, kernel, stride, pad):
     v.check_ndim(image, 2, "input_image", "(H, W)")
     v.check_ndim(kernel, 2, "kernel", "(KH, KW)")
     return conv2d(image[None, :, :, None], kernel[:, :, None, None],
-                  stride=stride, padding=pad)[0, :, :, 0]
+                  stride=stride, padding=_pad(pad))[0, :, :, 0]
 
 
 def convolution_operation_3D_Image(input_image, kernel, stride, pad):
@@ -69,7 +73,7 @@ def convolution_operation_3D_Image(input_image, kernel, stride, pad):
     v.check_ndim(image, 3, "input_image", "(H, W, C)")
     v.check_ndim(kernel, 3, "kernel", "(KH, KW, C)")
     return conv2d(image[None], kernel[..., None], stride=stride,
-                  padding=pad)[0, :, :, 0]
+                  padding=_pad(pad))[0, :, :, 0]
 
 
 def convolution_operation_batch_3D_images(input_images_batch, kernel, stride,
@@ -86,7 +90,7 @@ def convolution_operation_batch_3D_images(input_images_batch, kernel, stride,
     kernel = v.numeric_array(kernel, "kernel")
     v.check_ndim(batch, 4, "input_images_batch", "(B, H, W, C)")
     v.check_ndim(kernel, 4, "kernel", "(filters, KH, KW, C)")
-    return conv2d(batch, kernel, stride=stride, padding=pad,
+    return conv2d(batch, kernel, stride=stride, padding=_pad(pad),
                   kernel_format="OHWI")
 
 
@@ -100,4 +104,11 @@ def max_pool_batch_3D_images(input_images_batch, filter_size, stride):
     """
     batch = v.numeric_array(input_images_batch, "input_images_batch")
     v.check_ndim(batch, 4, "input_images_batch", "(B, H, W, C)")
-    return pool2d(batch, filter_size, stride=stride, mode="max")
+    return pool2d(batch, pair(filter_size, "filter_size"), stride=stride,
+                  mode="max")
+
+
+def _pad(pad):
+    # The tutorial's ``pad`` is zeros on every side: checked under its name.
+    ph, pw = pair(pad, "pad", minimum=0)
+    return ((ph, ph), (pw, pw))

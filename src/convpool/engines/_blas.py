@@ -103,14 +103,16 @@ def blas_threads():
 
 
 @contextlib.contextmanager
-def one_blas_thread():
-    """Run the body with OpenBLAS limited to one thread.
+def one_blas_thread(active=True):
+    """Run the body with OpenBLAS limited to one thread (if ``active``).
 
-    Re-entrant and safe across threads: the first caller in saves the
-    user's setting, the last one out restores it.
+    The setting is process-wide: while the body runs, NumPy matmuls in the
+    caller's other threads also get one BLAS thread.  Nested and
+    concurrent uses count: the first caller in saves the setting, the last
+    one out restores it, unless somebody changed it meanwhile.
     """
     global _depth, _saved
-    funcs = _get_funcs()
+    funcs = _get_funcs() if active else None
     if funcs is None:
         yield
         return
@@ -126,7 +128,7 @@ def one_blas_thread():
     finally:
         with _lock:
             _depth -= 1
-            if _depth == 0 and _saved != 1:
+            if _depth == 0 and _saved != 1 and get() == 1:
                 set_(_saved)
 
 

@@ -9,6 +9,7 @@ thread pool, each worker reusing its own scratch buffers.
 """
 
 import math
+import numbers
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -43,10 +44,11 @@ def resolve_threads(threads):
     """Validate a ``threads`` argument; ``None`` means the global default."""
     if threads is None:
         return get_threads()
-    if (isinstance(threads, bool) or not isinstance(threads, int)
-            or threads < 1):
+    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral):
+        raise TypeError(f"`threads` must be an int >= 1, got {threads!r}")
+    if threads < 1:
         raise ValueError(f"`threads` must be an int >= 1, got {threads!r}")
-    return threads
+    return int(threads)
 
 
 def chunk_length(n, bytes_per_item, budget, threads):

@@ -24,7 +24,7 @@ each pixel only by its own weights, as PyTorch does.
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ._frames import FrameGeometry, fill_frame, frame_view
+from ._frames import FrameGeometry, all_finite, fill_frame, frame_view
 from ._windows import band_pads
 from .im2col import Im2col
 
@@ -107,7 +107,7 @@ class Banded:
         if frame is None:
             frame = fill_frame(scratch.get("frame", (b, hq, wq, c),
                                            self.dtype), x, geom, (0, 0), pads)
-        if (t > 1 or self.dilation[1] > 1) and not _finite(frame):
+        if (t > 1 or self.dilation[1] > 1) and not all_finite([frame]):
             self._gather(x, dst, pads, scratch, c)
             return
         frame_rows = frame.reshape(b * hq, wq * c)
@@ -145,10 +145,3 @@ class Banded:
         for r0 in range(0, dst.shape[1], step):
             self.gather.run(x, dst[:, r0:r0 + step],
                             band_pads(pads, r0, self.stride[0]), scratch)
-
-
-def _finite(frame):
-    # Finite unless a cell is not (or the sum overflows, and then the
-    # block merely takes the slower, exact route).
-    with np.errstate(over="ignore", invalid="ignore"):
-        return bool(np.isfinite(frame.sum()))

@@ -25,7 +25,7 @@ def padded_bands(image, pads, mode, k, stride, out_rows):
     h, w, c = image.shape
     rows = np.pad(np.arange(h), pads[0], mode=mode)
     cols = np.pad(np.arange(w), pads[1], mode=mode)
-    row_bytes = len(cols) * c * image.itemsize * stride
+    row_bytes = max(1, len(cols) * c * image.itemsize * stride)
     per_band = max(1, BAND_BYTES // row_bytes)
     for r0 in range(0, out_rows, per_band):
         r1 = min(r0 + per_band, out_rows)

@@ -11,7 +11,7 @@ Best when channels per group are few (grayscale, depthwise): the cost is
 import numpy as np
 
 from ._blas import axpy_kernel
-from ._frames import frame_geometry, fill_frame, frame_view
+from ._frames import all_finite, fill_frame, frame_geometry, frame_view
 from .depthwise import Depthwise
 
 __all__ = ["Taps"]
@@ -73,7 +73,9 @@ class Taps:
         n = geom.length(b)
         acc = scratch.get("acc", (b * hq * wq, self.f), self.dtype)
         live = acc[:n].reshape(n, self.groups, self.f // self.groups)
-        skip_zeros = self.has_zero and _finite(frames.values())
+        # A zero tap adds nothing only if no inf or NaN meets it (0 * inf
+        # is NaN, as in PyTorch).
+        skip_zeros = self.has_zero and all_finite(frames.values())
         fused = self._fused(frames, live)
         tmp = None
         first = True
@@ -118,12 +120,12 @@ class Taps:
         return add
 
     def _plan(self, geom):
-        """The terms with their frame (phase, offset) and weight as a
-        Python float, per block geometry: the per-block loop only reads."""
+        """The terms with their frame (phase, offset) and first weight as a
+        Python number, per block geometry: the per-block loop only reads."""
         plan = self._plans.get(geom.out_hw)
         if plan is None:
             plan = self._plans[geom.out_hw] = [
-                (geom.taps[i, j], c, weights, kind, float(weights.flat[0]))
+                (geom.taps[i, j], c, weights, kind, weights.flat[0].item())
                 for i, j, c, weights, kind in self.terms]
         return plan
 
@@ -154,14 +156,6 @@ def _kind(weights):
     if (weights == weights.flat[0]).all():
         return "scalar"
     return "any"
-
-
-def _finite(frames):
-    # A zero tap adds nothing only if no inf or NaN meets it (0 * inf is
-    # NaN, as in PyTorch).  One sum per frame tells: it is finite unless a
-    # cell is not (or it overflows, and then we merely keep the zero tap).
-    with np.errstate(over="ignore", invalid="ignore"):
-        return all(np.isfinite(frame.sum()) for frame in frames)
 
 
 def _scale(src, weights, kind, out):
