@@ -96,14 +96,17 @@ def conv_nhwc(x, w, out, stride, dilation, pads, groups, bias, engine,
     run = ENGINE_CLASSES[engine](w, stride, dilation, groups, bias)
 
     def work(n0, n1, r0, r1, scratch):
+        run.run(x[n0:n1], out[n0:n1, r0:r1],
+                band_pads(pads, r0, stride[0]), scratch)
+
+    def quiet():
         # inf * 0 and inf - inf give NaN, as in PyTorch, which says nothing;
-        # errstate is per thread, so it is set here, in the worker.
-        with np.errstate(invalid="ignore"):
-            run.run(x[n0:n1], out[n0:n1, r0:r1],
-                    band_pads(pads, r0, stride[0]), scratch)
+        # errstate is per thread, so every worker sets it (once, not per
+        # block: see ``run_blocks``).
+        return np.errstate(invalid="ignore")
 
     budget = run.budget(ow) if engine == "banded" else BUDGETS[engine]
     blocks = row_blocks(n, oh, run.row_bytes(c, ow),
                         block_budget(budget, threads), threads)
     with one_blas_thread(threads > 1):
-        run_blocks(work, blocks, threads)
+        run_blocks(work, blocks, threads, context=quiet)

@@ -44,6 +44,12 @@ class Taps:
         self.depthwise = (Depthwise(w)
                           if cg == 1 and f == groups > 1 and not scalar
                           else None)
+        # Every tap but the first one scalar weight (no zero: those need the
+        # inf/NaN check) and axpy at hand: ``_run_direct``'s short loop.
+        self.plain_axpy = (self.axpy is not None and self.depthwise is None
+                           and not self.has_zero
+                           and all(kind == "scalar"
+                                   for *_, kind in self.terms[1:]))
         self._plans = {}
 
     def geometry(self, out_hw):
@@ -60,6 +66,8 @@ class Taps:
     def run(self, x, dst, pads, scratch):
         """Write the convolution of block ``x`` (b, H, W, C) into ``dst``
         (b, rows, OW, F); ``pads`` are the block's own (``band_pads``)."""
+        if self.plain_axpy and self._run_direct(x, dst, pads, scratch):
+            return
         b = x.shape[0]
         geom = self.geometry(dst.shape[1:3])
         frames = self._frames(x, geom, pads, scratch)
@@ -96,11 +104,72 @@ class Taps:
             _accumulate(src, weights, kind, live, tmp)
         if first:
             live.fill(0)
-        valid = geom.valid(acc, b)
+        self._write(geom.valid(acc, b), dst)
+
+    def _write(self, valid, dst):
         if self.bias is None:
             np.copyto(dst, valid, casting="unsafe")
         else:
             np.add(valid, self.bias, out=dst, casting="unsafe")
+
+    def _run_direct(self, x, dst, pads, scratch):
+        """``plain_axpy`` blocks (grayscale, filter2d) whose frames are all
+        views of ``x`` (valid stride-1 blocks: W1): the first tap scales,
+        every other one is one axpy at a fixed byte offset from ``x``'s
+        data.  Returns False, doing nothing, when a frame must be filled.
+
+        Everything but the calls themselves is worked out once per block
+        shape (``_direct_plan``) and per worker (``Scratch.memo``): on
+        several threads every Python step between two GIL-releasing calls
+        can hold up the other thread, and W1 runs hundreds of blocks."""
+        key = (x.shape, x.strides, x.dtype, dst.shape[1:3], pads[0][0],
+               pads[1][0])
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = self._direct_plan(x, dst, pads)
+        if not plan:
+            return False
+        rows, first, size, weights, kind, steps, make = plan
+        live, y, valid = scratch.memo(("taps", key), make)
+        src = x[:, rows].reshape(-1)[first:first + size]
+        _scale(src.reshape(live.shape), weights, kind, live)
+        base, kernel = x.ctypes.data, self.axpy
+        for offset, weight in steps:
+            kernel(size, weight, base + offset, y)
+        self._write(valid, dst)
+        return True
+
+    def _direct_plan(self, x, dst, pads):
+        """For ``_run_direct``: the first tap's frame rows of ``x``, start
+        and size in that flattened frame, weights and kind; (byte offset
+        from ``x``'s data, weight) per axpy; and ``make(scratch)`` giving
+        a worker's (accumulator, its address, its valid cells).  False
+        when some frame is not a view of ``x``.  The offsets depend only
+        on shapes and strides, which the plan's key holds."""
+        b, c = x.shape[0], x.shape[3]
+        geom = self.geometry(dst.shape[1:3])
+        hq, wq = geom.shape
+        offsets = {}
+        for phase in geom.phases:
+            view = frame_view(x, geom, phase, pads, self.dtype)
+            if view is None:
+                return False
+            offsets[phase] = view.ctypes.data - x.ctypes.data
+        plan = self._plan(geom)
+        (phase, off), _, weights, kind, _ = plan[0]
+        top = offsets[phase] // x.strides[1]
+        n = geom.length(b)
+        step = c * self.dtype.itemsize
+        steps = [(offsets[p] + o * step, value)
+                 for (p, o), _, _, _, value in plan[1:]]
+        live_shape = (n, self.groups, self.f // self.groups)
+
+        def make(scratch):
+            acc = scratch.get("acc", (b * hq * wq, self.f), self.dtype)
+            live = acc[:n].reshape(live_shape)
+            return live, live.ctypes.data, geom.valid(acc, b)
+        return (slice(top, top + hq), off * c, n * c, weights, kind, steps,
+                make)
 
     def _fused(self, frames, live):
         """``add(phase, offset, weight)``: ``live += weight * shifted frame``
