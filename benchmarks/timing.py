@@ -19,12 +19,20 @@ def time_once(fn):
     return time.perf_counter() - start
 
 
-def interleaved(fns, repeats, warmup=1):
+# Seconds to wait before each timed call.  PyTorch's OpenMP workers keep
+# spinning for a while after a parallel region; measured, convpool's W1 took
+# 0.153 s right after a torch call and 0.124 s after a 0.3 s pause.  The
+# pause lets the previous contender's threads go idle, whoever it was.
+SETTLE = 0.25
+
+
+def interleaved(fns, repeats, warmup=1, settle=SETTLE):
     """Median wall time of each function.
 
     After ``warmup`` calls each, the functions run in turn, ``repeats``
     rounds, so that a noisy neighbour or a frequency change hits every
-    contender alike.  ``None`` entries are skipped.
+    contender alike; each timed call starts ``settle`` seconds after the
+    previous one ends.  ``None`` entries are skipped.
     """
     live = [f for f in fns if f is not None]
     for fn in live:
@@ -33,6 +41,7 @@ def interleaved(fns, repeats, warmup=1):
     times = {id(fn): [] for fn in live}
     for _ in range(repeats):
         for fn in live:
+            time.sleep(settle)
             times[id(fn)].append(time_once(fn))
     return [None if f is None else statistics.median(times[id(f)])
             for f in fns]
