@@ -664,3 +664,25 @@ sys.exit(main(["filter", {str(path)!r}, "-k", "box:3", "-o",
     assert done.stderr.count("\n") == 1
     assert 'pip install "convpool[plot]"' in done.stderr
     assert np.load(tmp_path / "o.npy").shape == x.shape
+
+
+@pytest.mark.parametrize("mode", ["reflect", "symmetric", "edge", "wrap"])
+@pytest.mark.parametrize("padding, stride", [("same", 1), ((2, 3), (2, 1)),
+                                             ("full", 2)])
+def test_one_picture_with_a_pad_mode_equals_padding_a_copy(mode, padding,
+                                                            stride):
+    # A single picture goes through filter2d's banded borders; a batch
+    # through np.pad per chunk: both must give the np.pad result.
+    from convpool.cli.batch import apply_kernel
+    from convpool.geometry import pair, resolve_padding
+    rng = np.random.default_rng(0)
+    x = rng.random((1, 40, 50, 3))
+    k = rng.standard_normal((5, 4))
+    pads = resolve_padding(padding, (40, 50), (5, 4), pair(stride, "stride"))
+    expected = convpool.conv2d(
+        np.pad(x, ((0, 0),) + pads + ((0, 0),), mode=mode),
+        np.repeat(k[:, :, None, None], 3, axis=3), stride=stride, groups=3)
+    for batch in (x, np.concatenate([x, x])):
+        got = apply_kernel(batch, k, padding, stride, mode)
+        np.testing.assert_allclose(got, np.concatenate([expected] * len(batch)),
+                                   rtol=1e-12, atol=1e-12)

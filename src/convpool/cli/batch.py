@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .. import conv2d, pool2d
+from .. import conv2d, filter2d, pool2d
 from ..conv import PAD_MODES
 from ..geometry import pair, resolve_padding
 from . import _io
@@ -179,6 +179,11 @@ def auto_scale(kernels):
 
 def apply_kernel(x, kernel, padding, stride, pad_mode):
     """Filter an (N, H, W, C) batch with one 2/3/4-D kernel."""
+    if pad_mode != "constant" and kernel.ndim == 2 and len(x) == 1:
+        # One picture: filter2d builds the border band by band instead of
+        # padding a copy of the whole picture.
+        return filter2d(x[0], kernel, padding=padding, stride=stride,
+                        pad_mode=pad_mode)[None]
     weights, groups = as_hwio(kernel, x.shape[3])
     if pad_mode != "constant":
         pads = resolve_padding(padding, x.shape[1:3], weights.shape[:2],
