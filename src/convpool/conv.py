@@ -8,8 +8,7 @@ engine and runs it (``convpool.engines``).
 import numpy as np
 
 from . import _validate as v
-from .engines import ENGINES, conv_nhwc, resolve_threads
-from .engines.border import padded_bands
+from .engines import ENGINES, conv_nhwc, filter_planes, resolve_threads
 from .geometry import dilated_size, output_size, pair, resolve_padding
 
 __all__ = ["conv2d", "filter2d"]
@@ -217,23 +216,11 @@ def filter2d(image, kernel, *, padding="same", stride=1, pad_mode="constant"):
     stride = pair(stride, "stride")
     pads = resolve_padding(padding, (h, w), (kh, kw), stride)
     v.check_fits((h, w), pads, (kh, kw), "kernel")
-    # The channels become the batch, each filtered by the same kernel.
-    weights = kernel[:, :, None, None]
-    if pad_mode == "constant" or not any(map(any, pads)):
-        result = conv2d(_as_batch(planes), weights, stride=stride,
-                        padding=pads)
-        result = result[:, :, :, 0].transpose(1, 2, 0)
-    else:
-        result = np.empty((output_size(h, kh, stride[0], 1, *pads[0]),
-                           output_size(w, kw, stride[1], 1, *pads[1]), c),
-                          v.result_dtype(image, kernel))
-        for r0, r1, band in padded_bands(planes, pads, pad_mode, kh,
-                                         stride[0], len(result)):
-            conv2d(_as_batch(band), weights, stride=stride,
-                   out=_as_batch(result[r0:r1]))
+    result = np.empty((output_size(h, kh, stride[0], 1, *pads[0]),
+                       output_size(w, kw, stride[1], 1, *pads[1]), c),
+                      v.result_dtype(image, kernel))
+    weights = np.ascontiguousarray(kernel[:, :, None, None],
+                                   v.compute_dtype(image, kernel))
+    filter_planes(planes, weights, result, stride, pads, pad_mode,
+                  resolve_threads(None))
     return result if image.ndim == 3 else result[:, :, 0]
-
-
-def _as_batch(planes):
-    """(H, W, C) as a (C, H, W, 1) batch of one-channel pictures (a view)."""
-    return planes.transpose(2, 0, 1)[:, :, :, None]

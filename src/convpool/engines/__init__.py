@@ -7,6 +7,7 @@ engine.
 ``im2col``     gathered window matrix from NHWC rows, one BLAS product
 ``planar``     gathered window matrix from channel-planar frames
 ``pool``       separable max / sum over window taps
+``border``     filter2d's NumPy pad modes, band by band
 ``_windows``   tap geometry: which output cells read which input cells
 ``_frames``    zero-bordered, stride-free frames of a block
 ``_parallel``  blocks, threads, per-thread scratch
@@ -17,8 +18,9 @@ Nothing here parses arguments; the ops in ``convpool.conv`` and
 """
 
 from ._parallel import get_threads, resolve_threads, set_threads
+from .border import filter_planes
 from .conv import ENGINES, conv_nhwc
 from .pool import pool_nhwc
 
-__all__ = ["ENGINES", "conv_nhwc", "pool_nhwc", "get_threads",
+__all__ = ["ENGINES", "conv_nhwc", "filter_planes", "pool_nhwc", "get_threads",
            "set_threads", "resolve_threads"]

@@ -9,7 +9,9 @@ few MiB) exists at a time, whatever the picture's size.
 
 import numpy as np
 
-__all__ = ["padded_bands"]
+from .conv import conv_nhwc
+
+__all__ = ["filter_planes", "padded_bands"]
 
 # Bytes of padded input per band.
 BAND_BYTES = 8 << 20
@@ -31,3 +33,24 @@ def padded_bands(image, pads, mode, k, stride, out_rows):
         r1 = min(r0 + per_band, out_rows)
         needed = rows[r0 * stride:(r1 - 1) * stride + k]
         yield r0, r1, image[needed[:, None], cols]
+
+
+def filter_planes(planes, weights, out, stride, pads, mode, threads):
+    """Filter every channel of ``planes`` (H, W, C) with one kernel
+    ``weights`` (KH, KW, 1, 1) into ``out`` (OH, OW, C), the border filled
+    by ``mode``: zeros through the engine's own padding, any other NumPy
+    pad mode band by band."""
+    if mode == "constant" or not any(map(any, pads)):
+        conv_nhwc(_as_batch(planes), weights, _as_batch(out), stride, (1, 1),
+                  pads, 1, None, "auto", threads)
+        return
+    for r0, r1, band in padded_bands(planes, pads, mode, weights.shape[0],
+                                     stride[0], len(out)):
+        conv_nhwc(_as_batch(band), weights, _as_batch(out[r0:r1]), stride,
+                  (1, 1), ((0, 0), (0, 0)), 1, None, "auto", threads)
+
+
+def _as_batch(planes):
+    """(H, W, C) as a (C, H, W, 1) batch of one-channel pictures (a view):
+    the channels become the batch, each filtered by the same kernel."""
+    return planes.transpose(2, 0, 1)[:, :, :, None]
