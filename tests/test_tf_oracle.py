@@ -78,13 +78,20 @@ def tf_padding(padding):
 
 
 def tf_conv(x, w, stride, padding, dilation, b=None):
-    """tf.nn.conv2d in float64 or float32 (NHWC / HWIO); groups are
-    implied by C = groups * w.shape[2]."""
-    y = tf.nn.conv2d(T(x), T(w), strides=stride, padding=tf_padding(padding),
-                     dilations=dilation)
+    """tf.nn.conv2d (NHWC / HWIO), computed in float64 and returned in the
+    inputs' dtype; groups are implied by C = groups * w.shape[2].
+
+    TF 2.21's float32 CPU kernel returns uninitialised memory for some tiny
+    strided cases (a (2, 2, 3, 1) batch, a 1x2 kernel, strides (1, 2),
+    'VALID': the second output column is 0 or -1e8 or -2e32 from run to
+    run, while its float64 kernel, NumPy and PyTorch agree), so the oracle
+    is TF's float64 kernel."""
+    f64 = np.float64
+    y = tf.nn.conv2d(T(x.astype(f64)), T(w.astype(f64)), strides=stride,
+                     padding=tf_padding(padding), dilations=dilation)
     if b is not None:
-        y = tf.nn.bias_add(y, T(b))
-    return y.numpy()
+        y = tf.nn.bias_add(y, T(b.astype(f64)))
+    return y.numpy().astype(x.dtype)
 
 
 def conv_magnitude(x, w, stride, padding, dilation, b=None):
@@ -108,6 +115,21 @@ def convpool_conv(x, w_hwio, layout, **kw):
 
 # ------------------------------------------------------ tf.nn.conv2d
 
+
+def _draw_padding(draw, kind, kh, kw, dilation):
+    """convpool's padding for a TF padding kind, and the smallest H and W
+    the dilated kernel fits in with it ('SAME' always fits)."""
+    if kind == "explicit":
+        q = [draw(st.integers(0, 3)) for _ in range(4)]
+        padding = ((q[0], q[1]), (q[2], q[3]))
+        pad_h, pad_w = q[0] + q[1], q[2] + q[3]
+    else:
+        padding = kind.lower()
+        pad_h = pad_w = 10 ** 6 if kind == "SAME" else 0
+    ekh, ekw = (kh - 1) * dilation[0] + 1, (kw - 1) * dilation[1] + 1
+    return padding, max(1, ekh - pad_h), max(1, ekw - pad_w)
+
+
 @st.composite
 def conv_cases(draw, allow_stride_with_dilation=False, keras_like=False):
     groups = draw(st.integers(1, 3))
@@ -119,15 +141,7 @@ def conv_cases(draw, allow_stride_with_dilation=False, keras_like=False):
         stride = (1, 1)   # TF / Keras: dilation > 1 needs stride 1
     kinds = ["VALID", "SAME"] if keras_like else ["VALID", "SAME", "explicit"]
     kind = draw(st.sampled_from(kinds))
-    if kind == "explicit":
-        q = [draw(st.integers(0, 3)) for _ in range(4)]
-        padding = ((q[0], q[1]), (q[2], q[3]))
-        pad_h, pad_w = q[0] + q[1], q[2] + q[3]
-    else:
-        padding = kind.lower()
-        pad_h = pad_w = 10 ** 6 if kind == "SAME" else 0
-    ekh, ekw = (kh - 1) * dilation[0] + 1, (kw - 1) * dilation[1] + 1
-    lo_h, lo_w = max(1, ekh - pad_h), max(1, ekw - pad_w)
+    padding, lo_h, lo_w = _draw_padding(draw, kind, kh, kw, dilation)
     h = draw(st.integers(lo_h, lo_h + 5))
     w = draw(st.integers(lo_w, lo_w + 5))
     return dict(n=draw(st.integers(1, 2)), h=h, w=w, c=groups * cg,
@@ -263,15 +277,7 @@ def depthwise_cases(draw, keras_layer=False):
         if max(dilation) > 1:
             stride = (1, 1)
         kind = draw(st.sampled_from(["VALID", "SAME", "explicit"]))
-    if kind == "explicit":
-        q = [draw(st.integers(0, 3)) for _ in range(4)]
-        padding = ((q[0], q[1]), (q[2], q[3]))
-        pad_h, pad_w = q[0] + q[1], q[2] + q[3]
-    else:
-        padding = kind.lower()
-        pad_h = pad_w = 10 ** 6 if kind == "SAME" else 0
-    ekh, ekw = (kh - 1) * dilation[0] + 1, (kw - 1) * dilation[1] + 1
-    lo_h, lo_w = max(1, ekh - pad_h), max(1, ekw - pad_w)
+    padding, lo_h, lo_w = _draw_padding(draw, kind, kh, kw, dilation)
     return dict(n=draw(st.integers(1, 2)), c=c, m=m, kh=kh, kw=kw,
                 h=draw(st.integers(lo_h, lo_h + 5)),
                 w=draw(st.integers(lo_w, lo_w + 5)),
