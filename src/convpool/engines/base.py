@@ -108,7 +108,14 @@ def matmul_rows(a, b, out, scratch, height):
                   out=_split_rows(out[..., :full, :], height))
     if full < m:
         lead = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-        pad = scratch.get("tail_a", lead + (height, a.shape[-1]), a.dtype)
+        k = a.shape[-1]
+        if abs(a.strides[-2]) < abs(a.strides[-1]):
+            # Keep ``a``'s layout: BLAS rounds a transposed operand's
+            # product differently.
+            pad = scratch.get("tail_a", lead + (k, height),
+                              a.dtype).swapaxes(-1, -2)
+        else:
+            pad = scratch.get("tail_a", lead + (height, k), a.dtype)
         pad[..., m - full:, :] = 0
         pad[..., :m - full, :] = a[..., full:, :]
         res = scratch.get("tail_out", lead + (height, b.shape[-1]),
