@@ -12,7 +12,6 @@ result's bits depend neither on ``threads`` nor on how a batch is split.
 import numpy as np
 
 from ._blas import one_blas_thread
-from ._frames import all_finite
 from ._parallel import block_budget, row_blocks, run_blocks
 from ._windows import band_pads
 from .base import ConvProblem, write_out
@@ -42,7 +41,7 @@ def conv_nhwc(x, w, out, stride, dilation, pads, groups, bias, engine,
     problem = ConvProblem.of(w, stride, dilation, groups, ow)
 
     def finite():
-        return all_finite([x])
+        return all_finite(x)
     if engine == "auto":
         engine = plan_conv(problem, finite)[0]
     else:
@@ -57,6 +56,21 @@ def conv_nhwc(x, w, out, stride, dilation, pads, groups, bias, engine,
                         block_budget(run.budget(ow), threads), threads)
     with one_blas_thread():
         run_blocks(work, blocks, threads, context=_quiet)
+
+
+def all_finite(x, chunk=1 << 20):
+    """Whether no cell of ``x`` is inf or NaN, a chunk of images at a time
+    (bounded memory).  A chunk's sum is finite unless a cell is not or the
+    sum overflows; only then are its cells checked one by one."""
+    if x.dtype.kind not in "fc":
+        return True
+    step = max(1, chunk // max(1, x[:1].size))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for n0 in range(0, len(x), step):
+            part = x[n0:n0 + step]
+            if not np.isfinite(part.sum()) and not np.isfinite(part).all():
+                return False
+    return True
 
 
 def _quiet():
