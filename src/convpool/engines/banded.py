@@ -97,20 +97,15 @@ class Banded:
         (b, rows, OW, F); ``pads`` are the block's own (``band_pads``)."""
         b, c = x.shape[0], x.shape[3]
         t, tiles, geom = self.layout(dst.shape[1:3])
-        (sh, sw), dh = self.stride, self.dilation[0]
-        hq, wq = geom.shape
-        frame = frame_view(x, geom, (0, 0), pads, self.dtype)
-        if frame is None:
-            frame = fill_frame(scratch.get("frame", (b, hq, wq, c),
-                                           self.dtype), x, geom, (0, 0), pads)
-        frame_rows = frame.reshape(b * hq, wq * c)
         band = self.band(t)
-        out_rows = hq // sh             # per image, evenly spaced
-        m = (b - 1) * out_rows + dst.shape[1]
-        width = tiles * t * self.f
-        acc = scratch.get("acc", (b * out_rows, width), self.dtype)
-        part = scratch.get("part", (m, width), self.dtype)
         height = product_height(band.shape[1], band.shape[2])
+        out_rows = geom.shape[0] // self.stride[0]  # per image, evenly spaced
+        m = (b - 1) * out_rows + dst.shape[1]
+        frame_rows, m = self._frame_rows(x, geom, pads, scratch, m, height)
+        width = tiles * t * self.f
+        acc = scratch.get("acc", (max(m, b * out_rows), width), self.dtype)
+        part = scratch.get("part", (m, width), self.dtype)
+        (sh, sw), dh = self.stride, self.dilation[0]
         # Tile n of output row r: the band's span of frame row r * sh +
         # i * dh, from pixel n * T * sw on.
         windows = window_view(frame_rows, (band.shape[1],), (1,),
@@ -122,9 +117,27 @@ class Banded:
                 1, 0, 2), scratch, height)
             if i:
                 np.add(acc[:m], part, out=acc[:m])
-        valid = acc.reshape(b, out_rows, tiles * t, self.f)[
+        valid = acc[:b * out_rows].reshape(b, out_rows, tiles * t, self.f)[
             :, :dst.shape[1], :dst.shape[2]]
         write_out(valid, dst, self.bias)
+
+    def _frame_rows(self, x, geom, pads, scratch, m, height):
+        """The block's frame as (rows, Wq * C), and how many product rows
+        to compute: ``m``, or, when the frame is filled in scratch
+        anyway, ``m`` rounded up to whole products over extra zero rows
+        (no tail product to pad: ``matmul_rows``)."""
+        b, c = x.shape[0], x.shape[3]
+        hq, wq = geom.shape
+        frame = frame_view(x, geom, (0, 0), pads, self.dtype)
+        if frame is not None:
+            return frame.reshape(b * hq, wq * c), m
+        whole = -(-m // height) * height
+        (sh, _), dh = self.stride, self.dilation[0]
+        rows = max(b * hq, (whole - 1) * sh + (self.w.shape[0] - 1) * dh + 1)
+        buf = scratch.get("frame", (rows, wq * c), self.dtype)
+        buf[b * hq:] = 0
+        fill_frame(buf[:b * hq].reshape(b, hq, wq, c), x, geom, (0, 0), pads)
+        return buf, whole
 
 
 def tile_width(ow, f):
