@@ -12,6 +12,7 @@ engine.
 ``im2col``     gathered window matrix from NHWC rows, BLAS products
 ``planar``     gathered window matrix from channel-planar frames
 ``pool``       separable max / sum over window taps
+``fold``       1-D and 3-D problems folded onto the 2-D engines
 ``border``     filter2d's NumPy pad modes, band by band
 ``_windows``   tap geometry, from :mod:`convpool.windows`
 ``_frames``    zero-bordered, stride-free frames of a block
@@ -28,7 +29,9 @@ from .conv import conv_nhwc
 from .plan import (ENGINES, explain_conv, explain_pool, plan_conv,
                    plan_pool)
 from .pool import pool_nhwc
+from .fold import conv_channels_last, pool_channels_last
 
-__all__ = ["ENGINES", "conv_nhwc", "filter_planes", "pool_nhwc", "get_threads",
+__all__ = ["ENGINES", "conv_nhwc", "conv_channels_last",
+           "pool_channels_last", "filter_planes", "pool_nhwc", "get_threads",
            "set_threads", "resolve_threads", "plan_conv", "plan_pool",
            "explain_conv", "explain_pool"]
