@@ -89,11 +89,14 @@ def _axpy_function(dtype):
     for lib in _blas_libs():
         if lib.internal_api != "openblas":
             continue
-        func = lib._get_symbol(name)
+        # threadpoolctl >= 3.5 resolves the symbol affixes of NumPy's
+        # scipy-openblas ("scipy_", "64_"); older ones have no resolver.
+        resolve = getattr(lib, "_get_symbol", None)
+        func = resolve(name) if resolve is not None else None
         if func is None:
             continue
-        index = (ctypes.c_int64 if lib._symbol_suffix in ("64_", "_64")
-                 else ctypes.c_int)
+        suffix = getattr(lib, "_symbol_suffix", "")
+        index = ctypes.c_int64 if suffix in ("64_", "_64") else ctypes.c_int
         real = ctypes.c_double if dtype.itemsize == 8 else ctypes.c_float
         func.argtypes = [index, real, ctypes.c_void_p, index,
                          ctypes.c_void_p, index]
