@@ -73,25 +73,38 @@ def write_out(result, dst, bias):
         np.add(result, bias, out=dst, casting="unsafe")
 
 
-# Rows of every BLAS product.  OpenBLAS computes a row's bits differently
-# for short products (its small-matrix kernels, gemv for one row), but
-# products of one height agree bitwise at any offset (measured for 1 to
-# 800 columns, float32 and float64).  With every product exactly this
-# tall, however the batch is cut into blocks and the blocks into threads,
-# each output cell goes through the same arithmetic.  16 rows also keep
-# OpenBLAS on its small-matrix kernels, measured as fast as or faster than
-# one tall product (W3-, W5- and W6-shaped operands).
+# Rows of every BLAS product are a function of the per-image problem.
+# OpenBLAS computes a row's bits differently for short products (its
+# small-matrix kernels, gemv for one row), but products of one height agree
+# bitwise at any offset (measured for 1 to 800 columns, float32 and
+# float64).  With every product of a call equally tall, however the batch
+# is cut into blocks and the blocks into threads, each output cell goes
+# through the same arithmetic.
 PRODUCT_ROWS = 16
-# Past this many multiply-adds per product, tall products win again.
-_SMALL_PRODUCT = 1 << 20
+# Each product does at least this many multiply-adds, or per-call overhead
+# dominates (W3's 21x15 bands: 0.83 s at 16 rows, 0.46 s at 64-256) ...
+_MIN_WORK = 1 << 14
+# ... and past this many, OpenBLAS packs the right operand per call, so
+# tall products amortise it (measured: 16-row products as fast as one
+# tall product up to 576x64 operands, where its small kernels run).
+_SMALL_WORK = 1 << 20
+_MAX_ROWS = 256
 
 
 def product_height(k, n):
     """Rows per BLAS product for (rows, ``k``) @ (``k``, ``n``) operands:
-    a function of the per-image problem only."""
-    if PRODUCT_ROWS * k * n <= _SMALL_PRODUCT:
-        return PRODUCT_ROWS
-    return 16 * PRODUCT_ROWS
+    16 to 256, a function of the per-image problem only.
+
+    >>> product_height(192, 64), product_height(21, 15), product_height(1, 1)
+    (16, 64, 256)
+    """
+    work = max(1, k * n)
+    if PRODUCT_ROWS * work > _SMALL_WORK:
+        return _MAX_ROWS
+    rows = PRODUCT_ROWS
+    while rows * work < _MIN_WORK and rows < _MAX_ROWS:
+        rows *= 2
+    return rows
 
 
 def matmul_rows(a, b, out, scratch, height):
