@@ -41,7 +41,7 @@ def mnist():
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-@pytest.mark.parametrize("engine", ["taps", "im2col"])
+@pytest.mark.parametrize("engine", ["taps", "axpy", "banded", "im2col"])
 def test_conv_grayscale_batch(mnist, engine, threads):
     k = np.ones((3, 3, 1, 1), np.float64)
     out, extra = peak_extra(
@@ -52,7 +52,7 @@ def test_conv_grayscale_batch(mnist, engine, threads):
 
 
 @pytest.mark.parametrize("data_format", ["NHWC", "NCHW"])
-@pytest.mark.parametrize("engine", ["taps", "im2col"])
+@pytest.mark.parametrize("engine", ["taps", "banded", "im2col", "planar"])
 def test_conv_many_channels(data_format, engine):
     rng = np.random.default_rng(1)
     shape = (512, 32, 32, 8) if data_format == "NHWC" else (512, 8, 32, 32)
@@ -66,12 +66,13 @@ def test_conv_many_channels(data_format, engine):
     assert extra <= LIMIT, extra / MiB
 
 
-def test_conv_depthwise_big_batch():
+@pytest.mark.parametrize("engine", ["auto", "taps"])
+def test_conv_depthwise_big_batch(engine):
     x = np.random.default_rng(2).random((64, 56, 56, 128), dtype=np.float32)
     k = np.random.default_rng(3).standard_normal((3, 3, 1, 128))
     out, extra = peak_extra(
         lambda: convpool.conv2d(x, k.astype(np.float32), padding="same",
-                                groups=128),
+                                groups=128, engine=engine),
         x.nbytes)
     assert out.nbytes > 90 * MiB
     assert extra <= LIMIT, extra / MiB

@@ -20,8 +20,7 @@ import numpy as np
 
 from ._windows import axis_span
 
-__all__ = ["FrameGeometry", "frame_geometry", "all_finite", "fill_frame",
-           "block_frames",
+__all__ = ["FrameGeometry", "frame_geometry", "fill_frame", "block_frames",
            "frame_view"]
 
 
@@ -67,14 +66,6 @@ def frame_geometry(window, out_hw, stride, dilation):
     """The ``FrameGeometry`` for these tuples, built once: a call runs
     thousands of blocks of a few shapes, and the geometry never changes."""
     return FrameGeometry(window, out_hw, stride, dilation)
-
-
-def all_finite(frames):
-    """Whether no cell of these frames is inf or NaN.  One sum per frame
-    tells: it is finite unless a cell is not (or the sum overflows, and
-    then the caller merely takes its slower, exact route)."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        return all(np.isfinite(frame.sum()) for frame in frames)
 
 
 def _grid(k, stride, dilation):
