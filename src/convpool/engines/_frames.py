@@ -16,7 +16,6 @@ batch itself is never copied.
 import functools
 import math
 
-import numpy as np
 
 from ._windows import axis_span
 
