@@ -109,20 +109,24 @@ def plan_conv(problem, finite=True):
         why = refusal("banded", p, finite)
         if why is None:
             return "banded", (
-                f"one group, {kernel} kernel, {p.channels} channels: banded "
-                "BLAS products read the input in place")
+                f"one group, {kernel} kernel, {_count(p.channels, 'channel')}"
+                ": banded BLAS products read the input in place")
         lead = f"banded cannot run ({why}); "
     else:
         lead = ("1x1 kernel: " if p.taps == 1 else
-                f"{p.groups} groups of {p.channels} channels: ")
+                f"{p.groups} groups of {_count(p.channels, 'channel')}: ")
     row = p.window[1] * p.channels * p.dtype.itemsize
     if row < PLANAR_BELOW:
         return "planar", lead + (
             f"window rows of {row} bytes: gather from planar frames for "
-            "one BLAS product")
+            "BLAS products")
     return "im2col", lead + (
-        f"window rows of {row} bytes: gather the window matrix for one "
-        "BLAS product")
+        f"window rows of {row} bytes: gather the window matrix for BLAS "
+        "products")
+
+
+def _count(n, noun):
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def plan_pool(window, stride, dilation, mode):
