@@ -498,7 +498,7 @@ BAD = [
     (["filter", "batch.npy", "-k", "box:20", "--padding", "valid",
       "-o", "o.npy"],
      "argument -k/--kernel: kernel 'box:20' is 20x20, larger than the 12x10 "
-     "picture with --padding valid (12x10)"),
+     "input with --padding valid (12x10)"),
     (["filter", "batch.npy", "-k", "k3.npy", "-o", "o.npy"],
      "argument -k/--kernel: kernel 'k3.npy' of shape (3, 3, 3) needs "
      "pictures with 3 channels; they have 1 here"),
@@ -520,7 +520,7 @@ BAD = [
       "--layout", "NHWC"],
      "argument --layout: NHWC needs 4 dimensions"),
     (["pool", "batch.npy", "--window", "20", "-o", "o.npy"],
-     "argument --window: the window is 20x20, larger than the 12x10 picture "
+     "argument --window: the window is 20x20, larger than the 12x10 input "
      "with --padding valid (12x10)"),
     (["pool", "batch.npy", "--window", "0", "-o", "o.npy"],
      "argument --window: must be >= 1"),
@@ -534,7 +534,8 @@ BAD = [
     (["animate", "batch.npy", "--index", "5", "-o", "a.gif"],
      "argument --index: 'batch.npy' holds 5 pictures, got 5"),
     (["animate", "-k", "box:9", "--padding", "valid", "-o", "a.gif"],
-     "is larger than the padded input"),
+     "argument -k/--kernel: kernel 'box:9' is 9x9, larger than the 5x5 input "
+     "with --padding valid (5x5)"),
     (["animate", "-o", "gone/a.gif"], "output folder"),
     (["animate", "-o", "a.gif", "--frames-dir", "gone/frames"],
      "argument --frames-dir: folder"),

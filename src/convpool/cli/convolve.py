@@ -125,7 +125,7 @@ def check_window(window_hw, in_hw, pads, padding, option, what):
     if window_hw[0] > padded[0] or window_hw[1] > padded[1]:
         raise UserError(
             f"argument {option}: {what} is {window_hw[0]}x{window_hw[1]}, "
-            f"larger than the {in_hw[0]}x{in_hw[1]} picture with --padding "
+            f"larger than the {in_hw[0]}x{in_hw[1]} input with --padding "
             f"{padding_text(padding)} ({padded[0]}x{padded[1]}); use a "
             f"smaller one or more --padding")
 
@@ -140,7 +140,7 @@ def check_memory(shape, itemsize, in_hw, padding):
             in_hw[0] * in_hw[1]):
         raise UserError(
             f"argument --padding: {padding_text(padding)} on the "
-            f"{in_hw[0]}x{in_hw[1]} picture gives {out_hw[0]}x{out_hw[1]} "
+            f"{in_hw[0]}x{in_hw[1]} input gives {out_hw[0]}x{out_hw[1]} "
             f"results ({_gib(need)} for {shape[0]} pictures), more than "
             f"this machine's {_gib(memory_limit())} of memory")
     raise UserError(

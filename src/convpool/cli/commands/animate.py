@@ -15,6 +15,7 @@ from ... import conv2d
 from ...geometry import pair, resolve_padding
 from ..args import (PADDING_HELP, corner, padding_arg, parse_kernel,
                     positive_pair)
+from ..convolve import check_window
 from ..errors import UserError, library_errors, require_plot, writing
 from ..files import check_output, make_folder, read_input
 
@@ -344,6 +345,9 @@ def run(args):
     with library_errors():
         stride = pair(args.stride, "stride")
         pads = resolve_padding(args.padding, grid.shape, kernel.shape, stride)
+    check_window(kernel.shape, grid.shape, pads, args.padding, "-k/--kernel",
+                 f"kernel {args.kernel!r}")
+    with library_errors():
         out = conv2d(grid[None, :, :, None], kernel[:, :, None, None],
                      stride=stride, padding=pads)[0, :, :, 0]
     if out.size > MAX_FRAMES:
