@@ -57,11 +57,14 @@ def nominal_range(arr):
         return 0.0, 1.0
     if arr.dtype.kind == "u" and arr.dtype.itemsize <= 2:
         return 0.0, float(np.iinfo(arr.dtype).max)
-    finite = np.isfinite(arr)
-    lo = float(np.min(arr, where=finite, initial=np.inf))
-    hi = float(np.max(arr, where=finite, initial=-np.inf))
-    if lo > hi:                                    # nothing finite
-        return 0.0, 1.0
+    if arr.dtype.kind in "iu":
+        lo, hi = float(arr.min()), float(arr.max())
+    else:
+        finite = np.isfinite(arr)
+        lo = float(np.min(arr, where=finite, initial=np.inf))
+        hi = float(np.max(arr, where=finite, initial=-np.inf))
+        if lo > hi:                                # nothing finite
+            return 0.0, 1.0
     if arr.dtype.kind == "f" and lo >= 0 and hi <= 1:
         return 0.0, 1.0
     return lo, hi if hi > lo else lo + 1.0
