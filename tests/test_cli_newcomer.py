@@ -13,7 +13,7 @@ import pytest
 
 import convpool
 from convpool import kernels
-from convpool.cli import COMMANDS, main
+from convpool.cli import main
 from convpool.kernels import CHANNELS_KERNEL
 
 Image = pytest.importorskip("PIL.Image")
@@ -455,6 +455,7 @@ def _cli_modules():
 
 
 def test_cli_is_cut_by_command_without_cycles():
+    from convpool.cli import COMMANDS
     modules = _cli_modules()
     commands = {f"convpool.cli.commands.{c}" for c in COMMANDS}
     assert commands <= set(modules)
@@ -475,7 +476,8 @@ def test_cli_is_cut_by_command_without_cycles():
         visit(module, [])
 
 
-@pytest.mark.parametrize("name", COMMANDS)
+@pytest.mark.parametrize("name", ["demo", "filter", "pool", "animate",
+                                  "kernels"])
 def test_every_command_module_keeps_the_interface(name):
     import argparse
     import importlib
