@@ -262,7 +262,8 @@ def test_item10_npz_kernels(capsys, tmp_path, monkeypatch):
     np.savez("two.npz", a=np.ones((3, 3)), b=k)
     want = convpool.conv2d(x[..., None], k[:, :, None, None],
                            padding="same")[..., 0]
-    assert run(capsys, "filter", "x.npy", "-k", "one.npz", "-o", "1.npy")[0] == 0
+    assert run(capsys, "filter", "x.npy", "-k", "one.npz",
+               "-o", "1.npy")[0] == 0
     np.testing.assert_array_equal(np.load("1.npy"), want)
     assert run(capsys, "filter", "x.npy", "-k", "two.npz", "--kernel-key",
                "b", "-o", "2.npy")[0] == 0
@@ -279,7 +280,7 @@ def test_item10_npz_kernels(capsys, tmp_path, monkeypatch):
             "takes a kernel name") in err
 
 
-# --- item 11: batch grids are enlarged ----------------------------------------
+# --- item 11: batch grids are enlarged ---------------------------------------
 
 def test_item11_small_tiles_are_enlarged_nearest_neighbour(capsys, tmp_path):
     x = np.random.default_rng(4).random((36, 28, 28))
@@ -309,7 +310,7 @@ def test_item11_big_grids_stay_within_the_limit():
     assert sheet.shape[0] > 8 * 60         # still enlarged (by 2)
 
 
-# --- item 12: the contact sheet ------------------------------------------------
+# --- item 12: the contact sheet ----------------------------------------------
 
 def test_item12_contact_sheet_has_full_rows_and_whole_titles(
         capsys, tmp_path, monkeypatch):
@@ -397,7 +398,7 @@ def test_item13_fast_pictures_and_pipes_show_nothing(capsys, tmp_path):
     assert status == 0 and err == ""
 
 
-# --- item 14: SciPy, PyTorch and OpenCV border names ---------------------------
+# --- item 14: SciPy, PyTorch and OpenCV border names -------------------------
 
 @pytest.mark.parametrize("alias, numpy_mode", [
     ("mirror", "reflect"), ("grid-mirror", "symmetric"), ("nearest", "edge"),
@@ -427,12 +428,13 @@ def test_item14_unknown_pad_mode_lists_the_names(capsys, tmp_path):
 # --- the layout of cli/ ------------------------------------------------------
 
 def _relative_imports(path, package):
-    """Modules of convpool.cli a file imports (resolved from relative names)."""
+    """Modules of convpool.cli a file imports (relative names resolved)."""
     tree = ast.parse(open(path, encoding="utf-8").read())
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.level:
-            base = package.split(".")[:len(package.split(".")) - node.level + 1]
+            parts = package.split(".")
+            base = parts[:len(parts) - node.level + 1]
             module = ".".join(base + ([node.module] if node.module else []))
             found.add(module)
             found.update(f"{module}.{a.name}" for a in node.names)

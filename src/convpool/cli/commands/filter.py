@@ -21,7 +21,7 @@ examples:
   convpool filter photo.jpg -k sobel_x -o edges.png
   convpool filter photo.jpg -k gaussian:9,3 -k sharpen --pad-mode reflect -o soft.png
   convpool filter MNIST.npz --key X_train -k "[[1,0,-1],[1,0,-1],[1,0,-1]]" --padding valid -o conv.npy
-  convpool filter animals_1.npz -k kernels.npz --kernel-key k --stride 2 -o grid.png
+  convpool filter animals_1.npz -k k.npz --kernel-key k --stride 2 -o g.png
 """
 
 
@@ -73,7 +73,7 @@ def run(args):
     source = runner.read(args, [args.input] + [p for _, p in loaded])
     data = source.data
     macs, rows = plan_chain(data.shape, data.dtype, kernels, args.kernel,
-                      args.padding, args.stride)
+                            args.padding, args.stride)
 
     def step(x):
         for text, k in zip(args.kernel, kernels):
@@ -89,4 +89,3 @@ def run(args):
     scale = auto_scale(kernels) if args.scale == "auto" else args.scale
     runner.finish(args, source, result, scale)
     return 0
-
