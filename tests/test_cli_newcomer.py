@@ -5,6 +5,7 @@ the documented mapping written out here, independently of the command."""
 import ast
 import io
 import os
+import re
 import subprocess
 import sys
 
@@ -349,7 +350,7 @@ def test_item12_pack_leaves_no_gaps_for_the_demo():
 def test_item13_one_slow_picture_shows_progress_on_a_terminal(
         capsys, tmp_path, monkeypatch):
     import convpool.cli.commands.filter as filter_command
-    x = np.random.default_rng(5).random((60, 50, 3))
+    x = np.random.default_rng(5).random((200, 50, 3))
     np.save(tmp_path / "x.npy", x)
     monkeypatch.setattr(filter_command, "SLOW_MACS", 0)   # pretend it is slow
     term = Terminal()
@@ -358,12 +359,29 @@ def test_item13_one_slow_picture_shows_progress_on_a_terminal(
                  "-k", "sobel_x", "--pad-mode", "reflect",
                  "-o", str(tmp_path / "o.npy")]) == 0
     text = term.getvalue()
-    assert "100% 120/120 rows" in text and text.count("\r") > 10
+    assert "100% 400/400 rows" in text and text.count("\r") > 10
     want = convpool.filter2d(convpool.filter2d(x, kernels.gaussian(5, 1.0),
                                                pad_mode="reflect"),
                              kernels.sobel_x(), pad_mode="reflect")
     np.testing.assert_allclose(np.load(tmp_path / "o.npy"), want,
                                rtol=1e-12, atol=1e-12)
+
+
+def test_item13_tall_kernels_show_the_time_instead(capsys, tmp_path,
+                                                   monkeypatch):
+    import convpool.cli.commands.filter as filter_command
+    x = np.random.default_rng(5).random((40, 30))
+    np.save(tmp_path / "x.npy", x)
+    monkeypatch.setattr(filter_command, "SLOW_MACS", 0)
+    term = Terminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    assert main(["filter", str(tmp_path / "x.npy"), "-k", "box:9",
+                 "-o", str(tmp_path / "o.npy")]) == 0
+    text = term.getvalue()
+    assert text.startswith("\rfilter: one picture, ")
+    assert re.search(r"multiply-adds [0-9.]+s\n$", text)
+    np.testing.assert_allclose(np.load(tmp_path / "o.npy"),
+                               convpool.filter2d(x, kernels.box(9)))
 
 
 @pytest.mark.parametrize("mode", ["constant", "reflect", "symmetric", "edge",
@@ -373,8 +391,10 @@ def test_item13_one_slow_picture_shows_progress_on_a_terminal(
     (((7, 0), (1, 2)), (1, 1)), (((0, 9), (0, 0)), (2, 2))])
 @pytest.mark.parametrize("kernel_shape", [(5, 4), (3, 3, 2), (4, 3, 2, 3)])
 def test_item13_bands_equal_the_whole_picture(mode, padding, stride,
-                                              kernel_shape):
+                                              kernel_shape, monkeypatch):
+    from convpool.cli import convolve
     from convpool.cli.convolve import apply_kernel, apply_kernel_in_bands
+    monkeypatch.setattr(convolve, "BAND_HALO_RATIO", 0)   # many thin bands
 
     class Count:
         rows = 0
