@@ -31,14 +31,7 @@ from .plan import (ENGINES, explain_conv, explain_pool, plan_conv,
                    plan_pool)
 from .pool import pool_nhwc
 
-<<<<<<< HEAD
-__all__ = ["ENGINES", "conv_nhwc", "conv_channels_last",
-           "pool_channels_last", "filter_planes", "pool_nhwc", "get_threads",
-           "set_threads", "resolve_threads", "plan_conv", "plan_pool",
-           "explain_conv", "explain_pool"]
-=======
 __all__ = ["ENGINES", "conv_nhwc", "conv_channels_last", "filter_planes",
            "pool_nhwc", "pool_channels_last", "get_threads", "set_threads",
            "resolve_threads", "plan_conv", "plan_pool", "explain_conv",
            "explain_pool"]
->>>>>>> main
