@@ -1,0 +1,333 @@
+"""Vector-Jacobian products of the forward ops, for every rank.
+
+``grad.conv{r}d(x, kernels, dy, **keywords)`` returns ``(dx, dkernels,
+dbias)`` and ``grad.pool{r}d(x, dy, window, **keywords)`` returns ``dx``:
+the gradients of ``sum(forward(...) * dy)``, exact as in PyTorch's
+autograd, for every keyword of the forward op.  Each is written once for
+any number of spatial axes; the named functions are thin wrappers.
+
+As JAX builds its VJPs (``_conv_general_dilated_transpose_lhs`` and
+``_rhs``), every gradient is itself a forward op, so the fast engines do
+the backward work too:
+
+- ``dx`` of a convolution is a transposed convolution of ``dy``
+  (:func:`convpool.transpose.transposed_conv`, shared with
+  ``conv_transpose{r}d``);
+- ``dkernels`` is a correlation of ``x`` with ``dy``: the forward
+  convolution with batch and channel axes swapped, ``dy`` as the kernel,
+  the stride as dilation and the dilation as stride;
+- the pooling gradients scatter ``dy`` over the window taps: average
+  pooling adds ``dy / divisor`` to every real cell of a window, max
+  pooling is the unpooling of ``dy`` with the forward's argmax indices
+  (:mod:`convpool.unpool`).
+"""
+
+import numpy as np
+
+from . import _formats as fm
+from . import _validate as v
+from .geometry import resolve_padding
+from .transpose import forward_conv, ntuple, transposed_conv
+from .unpool import (argmax_taps, forward_pool, plane_indices, pool_geometry,
+                     pool_keywords, scatter_planes, window_taps)
+
+__all__ = ["conv1d", "conv2d", "conv3d", "pool1d", "pool2d", "pool3d"]
+
+
+def conv(rank, x, kernels, dy, *, stride=1, padding="valid", dilation=1,
+         groups=1, bias=None, data_format=None, kernel_format=None,
+         engine="auto", threads=None, **more):
+    """Gradients of ``conv{rank}d`` (see :func:`conv2d`)."""
+    cl, cf = fm.data_formats(rank)
+    kformats = fm.kernel_formats(rank)
+    data_format = cl if data_format is None else data_format
+    kernel_format = kformats[0] if kernel_format is None else kernel_format
+    keywords = dict(stride=stride, padding=padding, dilation=dilation,
+                    groups=groups, data_format=data_format,
+                    kernel_format=kernel_format, **more)
+    x = v.numeric_array(x, "x")
+    kernels = v.numeric_array(kernels, "kernels")
+    # The forward op on an empty batch checks every argument, with its own
+    # messages, and gives the output's shape.
+    probe = forward_conv(rank)(x[:0] if x.ndim else x, kernels, bias=bias,
+                               **keywords)
+    data_format = v.choose(data_format, (cl, cf), "data_format")
+    kernel_format = v.choose(kernel_format, kformats, "kernel_format")
+    dy = _check_dy(dy, (len(x),) + probe.shape[1:])
+    dtype = v.result_dtype(*[a for a in (x, kernels, bias, dy)
+                             if a is not None])
+    xc = fm.to_channels_last(x, data_format).astype(dtype, copy=False)
+    w = fm.kernel_to_spatial_io(kernels, kernel_format).astype(
+        dtype, copy=False)
+    dyc = fm.to_channels_last(dy, data_format).astype(dtype, copy=False)
+    stride = ntuple(stride, rank, "stride")
+    dilation = ntuple(dilation, rank, "dilation")
+    pads = resolve_padding(padding, xc.shape[1:-1], w.shape[:-2], stride,
+                           dilation)
+    dx = np.empty(x.shape, dtype)
+    transposed_conv(dyc, w, fm.to_channels_last(dx, data_format), stride,
+                    dilation, [lo for lo, _ in pads], groups, engine, threads)
+    dk = kernel_grad(xc, dyc, w.shape[:-2], stride, dilation, pads, groups,
+                     engine, threads)
+    dk = np.ascontiguousarray(fm.kernel_from_spatial_io(dk, kernel_format))
+    db = dyc.sum(axis=tuple(range(rank + 1)), dtype=v.compute_dtype(dyc))
+    return dx, dk, db.astype(dtype)
+
+
+def kernel_grad(x, dy, k_shape, stride, dilation, pads, groups,
+                engine="auto", threads=None):
+    """``dk[t, c, f] = sum_{n, o} x[n, o * s + t * d - lo, c] * dy[n, o, f]``
+    for channels-last ``x`` (N, *S, C) and ``dy`` (N, *O, F), as a forward
+    convolution: batch and channels swap (the channels become the batch,
+    the images the channels), ``dy`` is the kernel, the forward's dilation
+    is the stride and its stride the dilation.  Returns (*K, C/groups, F).
+    """
+    rank = x.ndim - 2
+    n, c, f = x.shape[0], x.shape[-1], dy.shape[-1]
+    cg = c // groups
+    crops, corr_pads = [], []
+    for size, k, o, s, d, (lo, _) in zip(x.shape[1:-1], k_shape,
+                                         dy.shape[1:-1], stride, dilation,
+                                         pads):
+        # Cells past the last one any tap reads are cut, not padded.
+        reach = (k - 1) * d + (o - 1) * s - lo + 1
+        crops.append(slice(0, min(size, reach)))
+        corr_pads.append((lo, max(reach - size, 0)))
+    if n == 0 or min(dy.shape[1:-1]) == 0 or min(r.stop for r in crops) < 1:
+        return np.zeros((*k_shape, cg, f), x.dtype)
+    x = x[(slice(None),) + tuple(crops)]
+    # (N, *S, groups * C/g) -> (C/g, *S, groups * N): the correlation's
+    # batch is a group's channels, its channels are the images, group-major.
+    xs = x.reshape(*x.shape[:-1], groups, cg)
+    xs = np.moveaxis(xs, (0, -1), (-1, 0)).reshape(
+        cg, *x.shape[1:-1], groups * n)
+    kern = np.moveaxis(dy, 0, -2)              # (*O, N, F)
+    corr = forward_conv(rank)(
+        xs, kern, stride=dilation, dilation=stride, padding=corr_pads,
+        groups=groups, data_format=fm.data_formats(rank)[0],
+        kernel_format=fm.kernel_formats(rank)[0], engine=engine,
+        threads=threads)
+    return np.moveaxis(corr, 0, -2)           # (*K, C/g, F)
+
+
+def _check_dy(dy, shape):
+    dy = v.numeric_array(dy, "dy")
+    if dy.shape != tuple(shape):
+        raise ValueError(f"`dy` must have the forward output's shape "
+                         f"{tuple(shape)}, got {dy.shape}")
+    return dy
+
+
+def conv2d(x, kernels, dy, *, stride=1, padding="valid", dilation=1,
+           groups=1, bias=None, data_format="NHWC", kernel_format="HWIO",
+           **keywords):
+    """Gradients of :func:`convpool.conv2d`: ``(dx, dkernels, dbias)``.
+
+    The vector-Jacobian product of ``y = conv2d(x, kernels, bias=bias,
+    **keywords)`` with ``dy``: ``dx = d sum(y * dy) / dx`` and likewise
+    for the kernels and the bias, as ``torch.autograd`` computes them.
+
+    Parameters
+    ----------
+    x : array_like, shape (N, H, W, C) or (N, C, H, W)
+    kernels : array_like, shape (KH, KW, C/groups, F) or as ``kernel_format``
+    dy : array_like, shape (N, OH, OW, F) or (N, F, OH, OW)
+        The gradient of the loss with respect to the forward's output, in
+        its shape and layout.
+    stride, padding, dilation, groups, bias, data_format, kernel_format
+        As in :func:`convpool.conv2d`, with the same meanings; ``bias``
+        only takes part in the dtype.
+    **keywords
+        The forward's other keywords (``engine``, ``threads``, ...).
+
+    Returns
+    -------
+    dx : ndarray, shape and layout of ``x``
+    dkernels : ndarray, shape and layout of ``kernels``
+    dbias : ndarray, shape (F,)
+        ``dy`` summed over the batch and space.
+        All three have the forward's dtype (``np.result_type`` of the
+        inputs and ``dy``; integers give float64).
+
+    Notes
+    -----
+    ``dx`` is :func:`convpool.conv_transpose2d` of ``dy``, ``dkernels`` one
+    forward convolution of ``x`` by ``dy``: no slow loop, the forward's
+    engines and threads.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.arange(9.0).reshape(1, 3, 3, 1)
+    >>> dx, dk, db = conv2d(x, np.ones((2, 2, 1, 1)), np.ones((1, 2, 2, 1)))
+    >>> dx[0, :, :, 0]
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
+    >>> dk[:, :, 0, 0], db
+    (array([[ 8., 12.],
+           [20., 24.]]), array([4.]))
+    """
+    return conv(2, x, kernels, dy, stride=stride, padding=padding,
+                dilation=dilation, groups=groups, bias=bias,
+                data_format=data_format, kernel_format=kernel_format,
+                **keywords)
+
+
+def conv1d(x, kernels, dy, *, stride=1, padding="valid", dilation=1,
+           groups=1, bias=None, data_format="NWC", kernel_format="WIO",
+           **keywords):
+    """Gradients of :func:`convpool.conv1d`, as :func:`conv2d` for one
+    spatial axis: ``x`` (N, W, C) or (N, C, W), ``kernels`` (KW, C/groups,
+    F) or as ``kernel_format``."""
+    return conv(1, x, kernels, dy, stride=stride, padding=padding,
+                dilation=dilation, groups=groups, bias=bias,
+                data_format=data_format, kernel_format=kernel_format,
+                **keywords)
+
+
+def conv3d(x, kernels, dy, *, stride=1, padding="valid", dilation=1,
+           groups=1, bias=None, data_format="NDHWC", kernel_format="DHWIO",
+           **keywords):
+    """Gradients of :func:`convpool.conv3d`, as :func:`conv2d` for three
+    spatial axes: ``x`` (N, D, H, W, C) or (N, C, D, H, W), ``kernels`` (KD,
+    KH, KW, C/groups, F) or as ``kernel_format``."""
+    return conv(3, x, kernels, dy, stride=stride, padding=padding,
+                dilation=dilation, groups=groups, bias=bias,
+                data_format=data_format, kernel_format=kernel_format,
+                **keywords)
+
+
+def pool(rank, x, dy, window, *, stride=None, padding="valid", dilation=1,
+         mode="max", ceil_mode=False, count_include_pad=False,
+         data_format=None, **more):
+    """Gradient of ``pool{rank}d`` (see :func:`pool2d`)."""
+    cl, cf = fm.data_formats(rank)
+    data_format = cl if data_format is None else data_format
+    x = v.numeric_array(x, "x")
+    keywords = pool_keywords(stride, padding, dilation, ceil_mode,
+                             data_format)
+    probe = forward_pool(rank)(x[:0] if x.ndim else x, window, mode=mode,
+                               count_include_pad=count_include_pad,
+                               **keywords, **more)
+    data_format = v.choose(data_format, (cl, cf), "data_format")
+    mode = v.choose(mode, ("max", "avg"), "mode")
+    dy = _check_dy(dy, (len(x),) + probe.shape[1:])
+    dtype = v.result_dtype(x, dy)
+    xc = fm.to_channels_last(x, data_format)
+    dyc = fm.to_channels_last(dy, data_format)
+    window, stride, dilation, pads = pool_geometry(rank, xc, window, stride,
+                                                   padding, dilation)
+    lows = [lo for lo, _ in pads]
+    if mode == "max":
+        dx = np.zeros(x.shape, dtype)
+        _, taps = argmax_taps(xc, window, dyc.shape[1:-1], stride, dilation,
+                              lows)
+        indices = plane_indices(taps, xc.shape[1:-1], window, stride,
+                                dilation, lows)
+        overlap = any(s < (k - 1) * d + 1
+                      for k, s, d in zip(window, stride, dilation))
+        return scatter_planes(dyc.astype(dtype, copy=False), indices, dx,
+                              data_format == cl, accumulate=overlap)
+    return _avg_grad(xc, dyc, dtype, window, stride, dilation, pads,
+                     count_include_pad, data_format)
+
+
+def _avg_grad(x, dy, dtype, window, stride, dilation, pads, include_pad,
+              data_format):
+    """Every window adds ``dy / divisor`` to each of its real cells."""
+    work = v.compute_dtype(np.empty(0, dtype))
+    counts = [_axis_counts(*args, include_pad) for args in zip(
+        x.shape[1:-1], window, dy.shape[1:-1], stride, dilation, pads)]
+    divisor = counts[0]
+    for c in counts[1:]:
+        divisor = np.multiply.outer(divisor, c)
+    share = dy / divisor[..., None].astype(work)
+    dx = np.zeros(x.shape, work)
+    for _, out_sl, in_sl in window_taps(x.shape[1:-1], window, dy.shape[1:-1],
+                                        stride, dilation,
+                                        [lo for lo, _ in pads]):
+        dx[in_sl] += share[out_sl]
+    return np.ascontiguousarray(
+        fm.from_channels_last(dx, data_format), dtype)
+
+
+def _axis_counts(n, k, out, stride, dilation, pad, include_pad):
+    """Cells each window counts along one axis: its taps inside the input,
+    or inside the input and its padding (never past the padding, as in
+    PyTorch)."""
+    lo, hi = pad
+    low, high = (-lo, n + hi) if include_pad else (0, n)
+    cells = (np.arange(out)[:, None] * stride
+             + np.arange(k)[None, :] * dilation - lo)
+    return ((cells >= low) & (cells < high)).sum(axis=1)
+
+
+def pool2d(x, dy, window, *, stride=None, padding="valid", dilation=1,
+           mode="max", ceil_mode=False, count_include_pad=False,
+           data_format="NHWC", **keywords):
+    """Gradient of :func:`convpool.pool2d` with respect to ``x``.
+
+    Parameters
+    ----------
+    x : array_like, shape (N, H, W, C) or (N, C, H, W)
+    dy : array_like, shape (N, OH, OW, C) or (N, C, OH, OW)
+        The gradient with respect to the forward's output.
+    window, stride, padding, dilation, mode, ceil_mode, count_include_pad,
+    data_format
+        As in :func:`convpool.pool2d`.
+    **keywords
+        The forward's other keywords (``threads``).
+
+    Returns
+    -------
+    ndarray, shape and layout of ``x``
+        Dtype ``np.result_type(x, dy)``; integers give float64.
+
+    Notes
+    -----
+    PyTorch's rules.  Max: the whole ``dy`` of a window goes to its first
+    maximal cell in window scan order (a NaN counts as maximal; of several
+    NaN the last), overlapping windows add up and padded cells get
+    nothing: this is :func:`convpool.max_unpool2d` of ``dy`` with
+    :func:`convpool.unpool.max_pool_with_indices`'s indices, adding
+    repeats.  Average: each window spreads ``dy / divisor`` over its real
+    cells, the divisor following ``count_include_pad`` as forward.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[1., 3., 3., 0.], [2., 0., 1., 5.]]).reshape(1, 2, 4, 1)
+    >>> pool2d(x, np.ones((1, 1, 3, 1)), 2, stride=1)[0, :, :, 0]
+    array([[0., 2., 0., 0.],
+           [0., 0., 0., 1.]])
+    >>> pool2d(x, np.ones((1, 1, 2, 1)), 2, mode="avg")[0, :, :, 0]
+    array([[0.25, 0.25, 0.25, 0.25],
+           [0.25, 0.25, 0.25, 0.25]])
+    """
+    return pool(2, x, dy, window, stride=stride, padding=padding,
+                dilation=dilation, mode=mode, ceil_mode=ceil_mode,
+                count_include_pad=count_include_pad, data_format=data_format,
+                **keywords)
+
+
+def pool1d(x, dy, window, *, stride=None, padding="valid", dilation=1,
+           mode="max", ceil_mode=False, count_include_pad=False,
+           data_format="NWC", **keywords):
+    """Gradient of :func:`convpool.pool1d`, as :func:`pool2d` for one axis:
+    ``x`` (N, W, C) or (N, C, W)."""
+    return pool(1, x, dy, window, stride=stride, padding=padding,
+                dilation=dilation, mode=mode, ceil_mode=ceil_mode,
+                count_include_pad=count_include_pad, data_format=data_format,
+                **keywords)
+
+
+def pool3d(x, dy, window, *, stride=None, padding="valid", dilation=1,
+           mode="max", ceil_mode=False, count_include_pad=False,
+           data_format="NDHWC", **keywords):
+    """Gradient of :func:`convpool.pool3d`, as :func:`pool2d` for three
+    axes: ``x`` (N, D, H, W, C) or (N, C, D, H, W)."""
+    return pool(3, x, dy, window, stride=stride, padding=padding,
+                dilation=dilation, mode=mode, ceil_mode=ceil_mode,
+                count_include_pad=count_include_pad, data_format=data_format,
+                **keywords)

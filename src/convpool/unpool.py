@@ -1,0 +1,306 @@
+"""Max pooling with indices, and max unpooling, for every rank.
+
+An index is PyTorch's: the flat position of the chosen cell within its
+``(n, c)`` spatial plane (row-major over the spatial axes).  Unpooling
+scatters values to those positions; the gradient of max pooling is the
+same scatter of ``dy`` with the forward's indices, adding where windows
+overlap (:func:`scatter_planes` does both).
+"""
+
+import itertools
+import math
+
+import numpy as np
+
+from . import _formats as fm
+from . import _validate as v
+from .engines._windows import axis_taps
+from .geometry import resolve_padding
+
+__all__ = ["max_pool_with_indices", "max_unpool1d", "max_unpool2d",
+           "max_unpool3d"]
+
+
+def window_taps(in_spatial, window, out_spatial, stride, dilation, lows):
+    """Yield ``(t, out_slices, in_slices)`` for the taps of a window in scan
+    order (row-major); ``t`` numbers every tap, those wholly in the padding
+    are skipped.  Slices index channels-last arrays (batch and channels
+    whole)."""
+    per_axis = [axis_taps(*args) for args in zip(
+        in_spatial, window, out_spatial, stride, dilation, lows)]
+    whole = (slice(None),)
+    for t, spans in enumerate(itertools.product(*per_axis)):
+        if None not in spans:
+            yield (t, whole + tuple(o for o, _ in spans),
+                   whole + tuple(i for _, i in spans))
+
+
+def forward_pool(rank):
+    """The public ``pool{rank}d`` (looked up late, as ``forward_conv``)."""
+    import convpool
+    return getattr(convpool, f"pool{rank}d")
+
+
+def lowest(dtype):
+    """The value no real cell loses to: -inf, the integer minimum, False."""
+    if dtype.kind == "f":
+        return -np.inf
+    if dtype.kind == "b":
+        return False
+    return np.iinfo(dtype).min
+
+
+def argmax_taps(x, window, out_spatial, stride, dilation, lows):
+    """Max pool channels-last ``x`` (N, *S, C): ``(values, taps)``, both
+    (N, *O, C), ``taps`` the scan-order number of the chosen tap.
+
+    PyTorch's rule: a window keeps its first real cell, then takes any
+    later cell that is greater or is NaN (so ties go to the first maximum
+    and the last NaN wins).
+    """
+    shape = (x.shape[0], *out_spatial, x.shape[-1])
+    values = np.full(shape, lowest(x.dtype), x.dtype)
+    taps = np.full(shape, -1, np.int32)
+    for t, out_sl, in_sl in window_taps(x.shape[1:-1], window, out_spatial,
+                                        stride, dilation, lows):
+        cell, best, chosen = x[in_sl], values[out_sl], taps[out_sl]
+        take = cell > best
+        if x.dtype.kind in "fc":
+            take |= np.isnan(cell)
+        take |= chosen < 0
+        np.copyto(best, cell, where=take)
+        np.copyto(chosen, t, where=take)
+    return values, taps
+
+
+def plane_indices(taps, in_spatial, window, stride, dilation, lows):
+    """Flat in-plane positions (int64) of the cells ``taps`` (N, *O, C)
+    chose."""
+    rank = len(in_spatial)
+    per_axis = np.unravel_index(taps, window)
+    flat = np.zeros(taps.shape, np.int64)
+    plane_stride = 1
+    for a in reversed(range(rank)):
+        shape = [1] * taps.ndim
+        shape[a + 1] = taps.shape[a + 1]
+        start = np.arange(taps.shape[a + 1]).reshape(shape) * stride[a]
+        flat += (start + per_axis[a] * dilation[a] - lows[a]) * plane_stride
+        plane_stride *= in_spatial[a]
+    return flat
+
+
+def scatter_planes(values, indices, out, channels_last, accumulate):
+    """``out[n, c].flat[indices[n, c, o]] = values[n, c, o]`` (or ``+=``
+    with ``accumulate``), for channels-last ``values`` and ``indices`` (N,
+    *O, C) and a C-contiguous ``out``, channels last or first.
+
+    Assignment with repeated indices keeps the last in row-major order of
+    ``values`` (as PyTorch's CPU ``max_unpool``); ``accumulate`` adds them
+    (the max-pool gradient where windows overlap).
+    """
+    n, c = values.shape[0], values.shape[-1]
+    plane = out.size // max(n * c, 1)
+    shape = [1] * values.ndim
+    if channels_last:
+        # Memory order (n, *S, c): position (n * P + i) * C + c.
+        base = (np.arange(n) * plane * c).reshape([n] + shape[1:])
+        target = base + indices * c + np.arange(c)
+    else:
+        base = (np.arange(n * c) * plane).reshape(n, c)
+        target = base.reshape([n] + shape[1:-1] + [c]) + indices
+    flat = out.reshape(-1)
+    if accumulate:
+        np.add.at(flat, target.ravel(), values.ravel())
+    else:
+        flat[target.ravel()] = values.ravel()
+    return out
+
+
+def pool_geometry(rank, x, window, stride, padding, dilation):
+    """Resolved ``(window, stride, dilation, pads)`` of a pooling call whose
+    arguments the forward op has already checked."""
+    window = ntuple(window, rank, "window")
+    stride = window if stride is None else ntuple(stride, rank, "stride")
+    dilation = ntuple(dilation, rank, "dilation")
+    pads = resolve_padding(padding, x.shape[1:-1], window, stride, dilation)
+    return window, stride, dilation, pads
+
+
+def ntuple(value, rank, name, minimum=1):
+    from .transpose import ntuple as _ntuple
+    return _ntuple(value, rank, name, minimum)
+
+
+def pool_keywords(stride, padding, dilation, ceil_mode, data_format):
+    """The forward pooling keywords (``dilation`` only when used, for a
+    forward op without it)."""
+    kw = dict(stride=stride, padding=padding, ceil_mode=ceil_mode,
+              data_format=data_format)
+    if dilation != 1:
+        kw["dilation"] = dilation
+    return kw
+
+
+def max_pool_with_indices(x, window, *, stride=None, padding="valid",
+                          dilation=1, ceil_mode=False, data_format=None,
+                          rank=None):
+    """Max pooling that also returns where each maximum came from.
+
+    Parameters
+    ----------
+    x : array_like, shape (N, *S, C) or (N, C, *S)
+    window, stride, padding, dilation, ceil_mode, data_format
+        As in :func:`convpool.max_pool2d` (and its 1-D and 3-D kin).
+    rank : {1, 2, 3}, optional
+        Spatial axes; default ``x.ndim - 2``.
+
+    Returns
+    -------
+    values : ndarray, the forward's result (dtype of ``x``)
+    indices : ndarray of int64, same shape
+        PyTorch's convention: the flat position of the chosen cell within
+        its ``(n, c)`` plane of ``x``.  Ties go to the first maximum in
+        window scan order, NaN counts as maximal (the last NaN wins), as
+        in ``torch.nn.functional.max_pool2d(..., return_indices=True)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[1, 3, 3, 0], [2, 0, 1, 5]]).reshape(1, 2, 4, 1)
+    >>> values, indices = max_pool_with_indices(x, 2)
+    >>> values[0, :, :, 0], indices[0, :, :, 0]
+    (array([[3, 5]]), array([[1, 7]]))
+    """
+    x = v.numeric_array(x, "x")
+    rank = x.ndim - 2 if rank is None else rank
+    if rank not in fm.SPATIAL:
+        raise ValueError(f"`rank` must be 1, 2 or 3, got {rank}")
+    cl, cf = fm.data_formats(rank)
+    data_format = cl if data_format is None else data_format
+    probe = forward_pool(rank)(
+        x[:0] if x.ndim else x, window, mode="max",
+        **pool_keywords(stride, padding, dilation, ceil_mode, data_format))
+    data_format = v.choose(data_format, (cl, cf), "data_format")
+    xc = fm.to_channels_last(x, data_format)
+    window, stride, dilation, pads = pool_geometry(rank, xc, window, stride,
+                                                   padding, dilation)
+    out_spatial = fm.channels_last_shape(probe.shape, data_format)[1:-1]
+    lows = [lo for lo, _ in pads]
+    values, taps = argmax_taps(xc, window, out_spatial, stride, dilation,
+                               lows)
+    indices = plane_indices(taps, xc.shape[1:-1], window, stride, dilation,
+                            lows)
+    return (np.ascontiguousarray(fm.from_channels_last(values, data_format)),
+            np.ascontiguousarray(fm.from_channels_last(indices, data_format)))
+
+
+def max_unpool(rank, x, indices, window, *, stride=None, padding=0,
+               output_size=None, data_format=None):
+    """Max unpooling over ``rank`` spatial axes (see :func:`max_unpool2d`).
+    """
+    cl, cf = fm.data_formats(rank)
+    data_format = v.choose(cl if data_format is None else data_format,
+                           (cl, cf), "data_format")
+    x = v.numeric_array(x, "x")
+    indices = np.asarray(indices)
+    v.check_ndim(x, rank + 2, "x", f"({', '.join(data_format)})")
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"`indices` must be an integer array, got dtype "
+                        f"{indices.dtype}")
+    if indices.shape != x.shape:
+        raise ValueError(f"`indices` must have the shape of `x` "
+                         f"{x.shape}, got {indices.shape}")
+    window = ntuple(window, rank, "window")
+    stride = window if stride is None else ntuple(stride, rank, "stride")
+    padding = ntuple(padding, rank, "padding", minimum=0)
+    xc = fm.to_channels_last(x, data_format)
+    size = unpool_size(xc.shape[1:-1], window, stride, padding, output_size)
+    plane = math.prod(size)
+    if indices.size and (indices.min() < 0 or indices.max() >= plane):
+        raise ValueError(
+            f"`indices` must lie in [0, {plane}) (flat positions in an "
+            f"output plane of {size}), got values from {indices.min()} to "
+            f"{indices.max()}")
+    shape = (xc.shape[0], *size, xc.shape[-1])
+    out = np.zeros(fm.shape_in(shape, data_format), x.dtype)
+    scatter_planes(xc, fm.to_channels_last(indices, data_format), out,
+                   data_format == cl, accumulate=False)
+    return out
+
+
+def unpool_size(in_spatial, window, stride, padding, output_size):
+    """PyTorch's ``_unpool_output_size``: ``(I - 1) * s - 2 * p + k``, or
+    ``output_size`` (its last ``rank`` entries) if strictly within one
+    stride of that."""
+    default = tuple((i - 1) * s - 2 * p + k for i, s, p, k in
+                    zip(in_spatial, stride, padding, window))
+    if output_size is None:
+        size = default
+    else:
+        size = tuple(int(n) for n in output_size)
+        if len(size) == len(default) + 2:
+            size = size[2:]
+        if len(size) != len(default) or not all(
+                d - s < n < d + s for n, d, s in zip(size, default, stride)):
+            raise ValueError(
+                f"`output_size` must be {len(default)} sizes, each within "
+                f"one stride {stride} of {default}, got {output_size!r}")
+    if min(size) < 1:
+        raise ValueError(f"`padding` {padding} leaves an empty output "
+                         f"{size}")
+    return size
+
+
+def max_unpool2d(x, indices, window, *, stride=None, padding=0,
+                 output_size=None, data_format="NHWC"):
+    """Undo max pooling: put each value back where its maximum came from.
+
+    Equal to ``torch.nn.functional.max_unpool2d``: every other cell is
+    zero; where indices repeat, the last value in row-major order wins.
+
+    Parameters
+    ----------
+    x : array_like, shape (N, H, W, C) or (N, C, H, W)
+        Pooled values.
+    indices : array_like of int, shape of ``x``
+        Flat positions in each ``(n, c)`` output plane, as returned by
+        :func:`max_pool_with_indices`.
+    window, stride, padding : int or (int, int)
+        The pooling's (``stride`` defaults to the window).
+    output_size : sequence of int, optional
+        (OH, OW) or (N, C, OH, OW); default ``(H - 1) * sh - 2 * ph + kh``
+        per axis.
+    data_format : {'NHWC', 'NCHW'}, optional
+
+    Returns
+    -------
+    ndarray, shape (N, OH, OW, C) or (N, C, OH, OW), dtype of ``x``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[1., 3., 3., 0.], [2., 0., 1., 5.]]).reshape(1, 2, 4, 1)
+    >>> values, indices = max_pool_with_indices(x, 2)
+    >>> max_unpool2d(values, indices, 2)[0, :, :, 0]
+    array([[0., 3., 0., 0.],
+           [0., 0., 0., 5.]])
+    """
+    return max_unpool(2, x, indices, window, stride=stride, padding=padding,
+                      output_size=output_size, data_format=data_format)
+
+
+def max_unpool1d(x, indices, window, *, stride=None, padding=0,
+                 output_size=None, data_format="NWC"):
+    """Max unpooling over one axis, as :func:`max_unpool2d` (``x`` (N, W,
+    C) or (N, C, W)); equal to ``torch.nn.functional.max_unpool1d``."""
+    return max_unpool(1, x, indices, window, stride=stride, padding=padding,
+                      output_size=output_size, data_format=data_format)
+
+
+def max_unpool3d(x, indices, window, *, stride=None, padding=0,
+                 output_size=None, data_format="NDHWC"):
+    """Max unpooling over three axes, as :func:`max_unpool2d` (``x`` (N, D,
+    H, W, C) or (N, C, D, H, W)); equal to
+    ``torch.nn.functional.max_unpool3d``."""
+    return max_unpool(3, x, indices, window, stride=stride, padding=padding,
+                      output_size=output_size, data_format=data_format)
