@@ -27,10 +27,11 @@ import numpy as np
 
 from . import _formats as fm
 from . import _validate as v
-from .geometry import resolve_padding
-from .transpose import forward_conv, ntuple, transposed_conv
+from .geometry import ntuple, resolve_padding, window_counts
+from .transpose import forward_conv, transposed_conv
 from .unpool import (argmax_taps, forward_pool, plane_indices, pool_geometry,
-                     pool_keywords, scatter_planes, window_taps)
+                     pool_keywords, scatter_planes)
+from .windows import taps as window_taps
 
 __all__ = ["conv1d", "conv2d", "conv3d", "pool1d", "pool2d", "pool3d"]
 
@@ -103,12 +104,13 @@ def kernel_grad(x, dy, k_shape, stride, dilation, pads, groups):
     dk = np.zeros((np.prod(k_shape, dtype=int), groups, cg, fg), work)
     per_image = max(dy[:1].size * (1 + c / f) * work.itemsize, 1)
     chunk = max(1, int(DK_BUDGET // per_image))
-    lows = [lo for lo, _ in pads]
     for n0 in range(0, n, chunk):
         xb, db = x[n0:n0 + chunk], dy[n0:n0 + chunk]
-        for t, out_sl, in_sl in window_taps(x.shape[1:-1], k_shape,
-                                            dy.shape[1:-1], stride,
-                                            dilation, lows):
+        for tap, out_sl, in_sl in window_taps(x.shape[1:-1], k_shape,
+                                              dy.shape[1:-1], stride,
+                                              dilation, pads):
+            t = np.ravel_multi_index(tap, k_shape)
+            out_sl, in_sl = (slice(None),) + out_sl, (slice(None),) + in_sl
             cols = xb[in_sl].reshape(-1, groups, cg).astype(work, copy=False)
             rows = db[out_sl].reshape(-1, groups, fg).astype(work,
                                                              copy=False)
@@ -225,13 +227,12 @@ def pool(rank, x, dy, window, *, stride=None, padding="valid", dilation=1,
     dyc = fm.to_channels_last(dy, data_format)
     window, stride, dilation, pads = pool_geometry(rank, xc, window, stride,
                                                    padding, dilation)
-    lows = [lo for lo, _ in pads]
     if mode == "max":
         dx = np.zeros(x.shape, dtype)
         _, taps = argmax_taps(xc, window, dyc.shape[1:-1], stride, dilation,
-                              lows)
+                              pads)
         indices = plane_indices(taps, xc.shape[1:-1], window, stride,
-                                dilation, lows)
+                                dilation, [lo for lo, _ in pads])
         overlap = any(s < (k - 1) * d + 1
                       for k, s, d in zip(window, stride, dilation))
         return scatter_planes(dyc.astype(dtype, copy=False), indices, dx,
@@ -244,30 +245,18 @@ def _avg_grad(x, dy, dtype, window, stride, dilation, pads, include_pad,
               data_format):
     """Every window adds ``dy / divisor`` to each of its real cells."""
     work = v.compute_dtype(np.empty(0, dtype))
-    counts = [_axis_counts(*args, include_pad) for args in zip(
-        x.shape[1:-1], window, dy.shape[1:-1], stride, dilation, pads)]
-    divisor = counts[0]
-    for c in counts[1:]:
-        divisor = np.multiply.outer(divisor, c)
-    share = dy / divisor[..., None].astype(work)
+    divisor = np.ones((), work)
+    for n, k, o, s, (lo, hi), d in zip(x.shape[1:-1], window, dy.shape[1:-1],
+                                       stride, pads, dilation):
+        counts = window_counts(n, k, o, s, lo, hi, include_pad, d)
+        divisor = np.multiply.outer(divisor, np.array(counts, work))
+    share = dy / divisor[..., None]
     dx = np.zeros(x.shape, work)
     for _, out_sl, in_sl in window_taps(x.shape[1:-1], window, dy.shape[1:-1],
-                                        stride, dilation,
-                                        [lo for lo, _ in pads]):
-        dx[in_sl] += share[out_sl]
+                                        stride, dilation, pads):
+        dx[(slice(None),) + in_sl] += share[(slice(None),) + out_sl]
     return np.ascontiguousarray(
         fm.from_channels_last(dx, data_format), dtype)
-
-
-def _axis_counts(n, k, out, stride, dilation, pad, include_pad):
-    """Cells each window counts along one axis: its taps inside the input,
-    or inside the input and its padding (never past the padding, as in
-    PyTorch)."""
-    lo, hi = pad
-    low, high = (-lo, n + hi) if include_pad else (0, n)
-    cells = (np.arange(out)[:, None] * stride
-             + np.arange(k)[None, :] * dilation - lo)
-    return ((cells >= low) & (cells < high)).sum(axis=1)
 
 
 def pool2d(x, dy, window, *, stride=None, padding="valid", dilation=1,

@@ -25,7 +25,7 @@ import numpy as np
 
 from . import _formats as fm
 from . import _validate as v
-from .geometry import dilated_size, resolve_padding
+from .geometry import dilated_size, ntuple, resolve_padding
 
 __all__ = ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
            "transposed_conv"]
@@ -36,14 +36,6 @@ def forward_conv(rank):
     by the package that defines it)."""
     import convpool
     return getattr(convpool, f"conv{rank}d")
-
-
-def ntuple(value, rank, name, minimum=1):
-    """``geometry.ntuple`` (int or ``rank``-tuple to a tuple)."""
-    from . import geometry
-    if hasattr(geometry, "ntuple"):
-        return geometry.ntuple(value, rank, name, minimum=minimum)
-    return geometry.pair(value, name, minimum=minimum)
 
 
 def transposed_kernel(w, groups):

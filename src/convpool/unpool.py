@@ -7,32 +7,17 @@ same scatter of ``dy`` with the forward's indices, adding where windows
 overlap (:func:`scatter_planes` does both).
 """
 
-import itertools
 import math
 
 import numpy as np
 
 from . import _formats as fm
 from . import _validate as v
-from .engines._windows import axis_taps
-from .geometry import resolve_padding
+from .geometry import ntuple, resolve_padding
+from .windows import taps as window_taps
 
 __all__ = ["max_pool_with_indices", "max_unpool1d", "max_unpool2d",
            "max_unpool3d"]
-
-
-def window_taps(in_spatial, window, out_spatial, stride, dilation, lows):
-    """Yield ``(t, out_slices, in_slices)`` for the taps of a window in scan
-    order (row-major); ``t`` numbers every tap, those wholly in the padding
-    are skipped.  Slices index channels-last arrays (batch and channels
-    whole)."""
-    per_axis = [axis_taps(*args) for args in zip(
-        in_spatial, window, out_spatial, stride, dilation, lows)]
-    whole = (slice(None),)
-    for t, spans in enumerate(itertools.product(*per_axis)):
-        if None not in spans:
-            yield (t, whole + tuple(o for o, _ in spans),
-                   whole + tuple(i for _, i in spans))
 
 
 def forward_pool(rank):
@@ -50,7 +35,7 @@ def lowest(dtype):
     return np.iinfo(dtype).min
 
 
-def argmax_taps(x, window, out_spatial, stride, dilation, lows):
+def argmax_taps(x, window, out_spatial, stride, dilation, pads):
     """Max pool channels-last ``x`` (N, *S, C): ``(values, taps)``, both
     (N, *O, C), ``taps`` the scan-order number of the chosen tap.
 
@@ -61,15 +46,16 @@ def argmax_taps(x, window, out_spatial, stride, dilation, lows):
     shape = (x.shape[0], *out_spatial, x.shape[-1])
     values = np.full(shape, lowest(x.dtype), x.dtype)
     taps = np.full(shape, -1, np.int32)
-    for t, out_sl, in_sl in window_taps(x.shape[1:-1], window, out_spatial,
-                                        stride, dilation, lows):
+    for tap, out_sl, in_sl in window_taps(x.shape[1:-1], window, out_spatial,
+                                          stride, dilation, pads):
+        out_sl, in_sl = (slice(None),) + out_sl, (slice(None),) + in_sl
         cell, best, chosen = x[in_sl], values[out_sl], taps[out_sl]
         take = cell > best
         if x.dtype.kind in "fc":
             take |= np.isnan(cell)
         take |= chosen < 0
         np.copyto(best, cell, where=take)
-        np.copyto(chosen, t, where=take)
+        np.copyto(chosen, np.ravel_multi_index(tap, window), where=take)
     return values, taps
 
 
@@ -126,11 +112,6 @@ def pool_geometry(rank, x, window, stride, padding, dilation):
     return window, stride, dilation, pads
 
 
-def ntuple(value, rank, name, minimum=1):
-    from .transpose import ntuple as _ntuple
-    return _ntuple(value, rank, name, minimum)
-
-
 def pool_keywords(stride, padding, dilation, ceil_mode, data_format):
     """The forward pooling keywords (``dilation`` only when used, for a
     forward op without it)."""
@@ -185,11 +166,10 @@ def max_pool_with_indices(x, window, *, stride=None, padding="valid",
     window, stride, dilation, pads = pool_geometry(rank, xc, window, stride,
                                                    padding, dilation)
     out_spatial = fm.channels_last_shape(probe.shape, data_format)[1:-1]
-    lows = [lo for lo, _ in pads]
     values, taps = argmax_taps(xc, window, out_spatial, stride, dilation,
-                               lows)
+                               pads)
     indices = plane_indices(taps, xc.shape[1:-1], window, stride, dilation,
-                            lows)
+                            [lo for lo, _ in pads])
     return (np.ascontiguousarray(fm.from_channels_last(values, data_format)),
             np.ascontiguousarray(fm.from_channels_last(indices, data_format)))
 
