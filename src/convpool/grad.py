@@ -29,7 +29,7 @@ from . import _formats as fm
 from . import _validate as v
 from .geometry import ntuple, resolve_padding, window_counts
 from .transpose import forward_conv, transposed_conv
-from .unpool import (argmax_taps, forward_pool, plane_indices, pool_geometry,
+from .unpool import (forward_pool, pool_geometry, pool_indices,
                      pool_keywords, scatter_planes)
 from .windows import taps as window_taps
 
@@ -229,10 +229,8 @@ def pool(rank, x, dy, window, *, stride=None, padding="valid", dilation=1,
                                                    padding, dilation)
     if mode == "max":
         dx = np.zeros(x.shape, dtype)
-        _, taps = argmax_taps(xc, window, dyc.shape[1:-1], stride, dilation,
-                              pads)
-        indices = plane_indices(taps, xc.shape[1:-1], window, stride,
-                                dilation, [lo for lo, _ in pads])
+        _, indices = pool_indices(xc, window, stride, dilation, pads,
+                                  ceil_mode)
         overlap = any(s < (k - 1) * d + 1
                       for k, s, d in zip(window, stride, dilation))
         return scatter_planes(dyc.astype(dtype, copy=False), indices, dx,

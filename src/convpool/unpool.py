@@ -16,6 +16,9 @@ from . import _validate as v
 from .geometry import ntuple, resolve_padding
 from .windows import taps as window_taps
 
+# Bytes per pixel below which the argmax works channel-major.
+SHORT_PIXEL = 64
+
 __all__ = ["max_pool_with_indices", "max_unpool1d", "max_unpool2d",
            "max_unpool3d"]
 
@@ -26,53 +29,50 @@ def forward_pool(rank):
     return getattr(convpool, f"pool{rank}d")
 
 
-def lowest(dtype):
-    """The value no real cell loses to: -inf, the integer minimum, False."""
-    if dtype.kind == "f":
-        return -np.inf
-    if dtype.kind == "b":
-        return False
-    return np.iinfo(dtype).min
+def pool_indices(x, window, stride, dilation, pads, ceil_mode):
+    """Max pool channels-last ``x`` (N, *S, C): ``(values, indices)``, both
+    (N, *O, C), ``indices`` int64 positions in each ``(n, c)`` plane.
 
-
-def argmax_taps(x, window, out_spatial, stride, dilation, pads):
-    """Max pool channels-last ``x`` (N, *S, C): ``(values, taps)``, both
-    (N, *O, C), ``taps`` the scan-order number of the chosen tap.
-
-    PyTorch's rule: a window keeps its first real cell, then takes any
-    later cell that is greater or is NaN (so ties go to the first maximum
-    and the last NaN wins).
+    PyTorch's rule (its CPU kernel keeps the first real cell of a window,
+    then takes any later cell with ``val > max || isnan(val)``): ties go to
+    the first maximum in scan order, and a window holding NaN to its last
+    NaN.  The maxima come from the forward op (its fast engine); then one
+    pass per tap, last to first, marks the cells equal to their window's
+    maximum, so the first in scan order is marked last.  Only windows
+    whose maximum is NaN need a second, forward, pass.
     """
-    shape = (x.shape[0], *out_spatial, x.shape[-1])
-    values = np.full(shape, lowest(x.dtype), x.dtype)
-    taps = np.full(shape, -1, np.int32)
-    for tap, out_sl, in_sl in window_taps(x.shape[1:-1], window, out_spatial,
-                                          stride, dilation, pads):
-        out_sl, in_sl = (slice(None),) + out_sl, (slice(None),) + in_sl
-        cell, best, chosen = x[in_sl], values[out_sl], taps[out_sl]
-        take = cell > best
-        if x.dtype.kind in "fc":
-            take |= np.isnan(cell)
-        take |= chosen < 0
-        np.copyto(best, cell, where=take)
-        np.copyto(chosen, np.ravel_multi_index(tap, window), where=take)
-    return values, taps
-
-
-def plane_indices(taps, in_spatial, window, stride, dilation, lows):
-    """Flat in-plane positions (int64) of the cells ``taps`` (N, *O, C)
-    chose."""
-    rank = len(in_spatial)
-    per_axis = np.unravel_index(taps, window)
-    flat = np.zeros(taps.shape, np.int64)
-    plane_stride = 1
-    for a in reversed(range(rank)):
-        shape = [1] * taps.ndim
-        shape[a + 1] = taps.shape[a + 1]
-        start = np.arange(taps.shape[a + 1]).reshape(shape) * stride[a]
-        flat += (start + per_axis[a] * dilation[a] - lows[a]) * plane_stride
-        plane_stride *= in_spatial[a]
-    return flat
+    rank = x.ndim - 2
+    values = forward_pool(rank)(
+        x, window, stride=stride, padding=pads, ceil_mode=ceil_mode,
+        data_format=fm.data_formats(rank)[0], mode="max",
+        **({} if set(dilation) == {1} else {"dilation": dilation}))
+    spatial, out_spatial = x.shape[1:-1], values.shape[1:-1]
+    plane_strides = [math.prod(spatial[a + 1:]) for a in range(rank)]
+    # With few channels, work channel-major (C, N, *S) so that NumPy's
+    # inner loops run along a row rather than over 3 channels (as the
+    # pooling engine does): measured 3x faster on 3 float32 channels.
+    short = x.shape[-1] * x.itemsize < SHORT_PIXEL
+    lead = (slice(None),) * (2 if short else 1)
+    xv, vv = (np.moveaxis(a, -1, 0) if short else a for a in (x, values))
+    offsets = np.zeros(vv.shape, np.int64)
+    taps = [(int(np.dot(tap, np.multiply(dilation, plane_strides))),
+             lead + out_sl, lead + in_sl)
+            for tap, out_sl, in_sl in window_taps(
+                spatial, window, out_spatial, stride, dilation, pads)]
+    for offset, out_sl, in_sl in reversed(taps):
+        hit = np.equal(xv[in_sl], vv[out_sl], order="C")
+        np.copyto(offsets[out_sl], offset, where=hit)
+    if values.dtype.kind in "fc" and np.isnan(values).any():
+        for offset, out_sl, in_sl in taps:
+            np.copyto(offsets[out_sl], offset,
+                      where=np.isnan(xv[in_sl], order="C"))
+    # Plus the position of each window's first cell (it may be padding).
+    for a, (s, (lo, _)) in enumerate(zip(stride, pads)):
+        starts = (np.arange(out_spatial[a]) * s - lo) * plane_strides[a]
+        offsets += starts.reshape([-1] + [1] * (rank - a - short))
+    if short:
+        offsets = np.moveaxis(offsets, 0, -1)
+    return values, offsets
 
 
 def scatter_planes(values, indices, out, channels_last, accumulate):
@@ -158,18 +158,15 @@ def max_pool_with_indices(x, window, *, stride=None, padding="valid",
         raise ValueError(f"`rank` must be 1, 2 or 3, got {rank}")
     cl, cf = fm.data_formats(rank)
     data_format = cl if data_format is None else data_format
-    probe = forward_pool(rank)(
+    forward_pool(rank)(           # checks every argument, as the forward
         x[:0] if x.ndim else x, window, mode="max",
         **pool_keywords(stride, padding, dilation, ceil_mode, data_format))
     data_format = v.choose(data_format, (cl, cf), "data_format")
     xc = fm.to_channels_last(x, data_format)
     window, stride, dilation, pads = pool_geometry(rank, xc, window, stride,
                                                    padding, dilation)
-    out_spatial = fm.channels_last_shape(probe.shape, data_format)[1:-1]
-    values, taps = argmax_taps(xc, window, out_spatial, stride, dilation,
-                               pads)
-    indices = plane_indices(taps, xc.shape[1:-1], window, stride, dilation,
-                            [lo for lo, _ in pads])
+    values, indices = pool_indices(xc, window, stride, dilation, pads,
+                                   ceil_mode)
     return (np.ascontiguousarray(fm.from_channels_last(values, data_format)),
             np.ascontiguousarray(fm.from_channels_last(indices, data_format)))
 
