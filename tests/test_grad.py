@@ -6,6 +6,8 @@ Asymmetric padding and the padding words go to PyTorch through F.pad
 padding from dx, as convpool must.
 """
 
+import inspect
+
 import numpy as np
 import pytest
 from hypothesis import assume, given
@@ -276,3 +278,45 @@ def test_bad_dy_and_forward_errors_name_the_argument():
         grad.pool2d(x, np.ones((2, 3, 3, 3)), 2)
     with pytest.raises(ValueError, match="`mode` must be one of"):
         grad.pool2d(x, np.ones((2, 2, 2, 3)), 2, mode="min")
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("rank", [1, 2, 3])
+def test_fold_padding_is_the_adjoint_of_numpy_pad(mode, rank):
+    rng = np.random.default_rng(rank)
+    spatial = (4, 3, 5)[:rank]
+    pads = ((2, 1), (0, 2), (3, 0))[:rank]
+    u = rng.standard_normal((2, *spatial, 3))
+    padded = np.pad(u, ((0, 0), *pads, (0, 0)), grad.NUMPY_PAD[mode])
+    g = rng.standard_normal(padded.shape)
+    np.testing.assert_allclose(
+        np.vdot(grad.fold_padding(g, spatial, pads, mode), u),
+        np.vdot(g, padded), rtol=1e-12)
+
+
+HAS_PAD_MODES = "padding_mode" in inspect.signature(
+    convpool.conv2d).parameters
+
+
+@pytest.mark.skipif(not HAS_PAD_MODES, reason="conv2d has no padding_mode")
+@pytest.mark.parametrize("rank", CONV_RANKS)
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_padding_modes_match_torch_autograd(rank, mode):
+    rng = np.random.default_rng(rank)
+    x_t = rng.standard_normal((2, 2, *(5,) * rank))
+    w_t = rng.standard_normal((3, 2, *(3,) * rank))
+    pads = ((2, 1),) * rank
+    fmt = fm.data_formats(rank)[1]
+    kfmt = fm.kernel_formats(rank)[1]
+    keywords = dict(padding=pads, stride=2, padding_mode=mode,
+                    data_format=fmt, kernel_format=kfmt)
+    y = getattr(convpool, f"conv{rank}d")(x_t, w_t, **keywords)
+    dy = rng.standard_normal(y.shape)
+    tx = torch.tensor(x_t, requires_grad=True)
+    tw = torch.tensor(w_t, requires_grad=True)
+    padded = F.pad(tx, torch_pad_list(pads), mode=mode)
+    getattr(F, f"conv{rank}d")(padded, tw, stride=2).backward(
+        torch.tensor(dy))
+    dx, dw, _ = getattr(grad, f"conv{rank}d")(x_t, w_t, dy, **keywords)
+    np.testing.assert_allclose(dx, tx.grad.numpy(), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(dw, tw.grad.numpy(), rtol=1e-9, atol=1e-9)

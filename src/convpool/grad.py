@@ -66,14 +66,53 @@ def conv(rank, x, kernels, dy, *, stride=1, padding="valid", dilation=1,
     dilation = ntuple(dilation, rank, "dilation")
     pads = resolve_padding(padding, xc.shape[1:-1], w.shape[:-2], stride,
                            dilation)
+    mode = v.choose(more.get("padding_mode", "zeros"), tuple(NUMPY_PAD),
+                    "padding_mode")
     dx = np.empty(x.shape, dtype)
-    transposed_conv(dyc, w, fm.to_channels_last(dx, data_format), stride,
-                    dilation, [lo for lo, _ in pads], groups, engine, threads)
+    if mode != "zeros":
+        # PyTorch pads with the mode, then convolves without padding: the
+        # gradient of the padded input folds back onto the cells copied.
+        spatial = xc.shape[1:-1]
+        xc = np.pad(xc, ((0, 0), *pads, (0, 0)), NUMPY_PAD[mode])
+        pads = ((0, 0),) * rank
+        dxc = np.empty(xc.shape, dtype)
+    else:
+        dxc = fm.to_channels_last(dx, data_format)
+    transposed_conv(dyc, w, dxc, stride, dilation, [lo for lo, _ in pads],
+                    groups, engine, threads)
+    if mode != "zeros":
+        fm.to_channels_last(dx, data_format)[...] = fold_padding(
+            dxc, spatial, resolve_padding(padding, spatial, w.shape[:-2],
+                                          stride, dilation), mode)
     dk = kernel_grad(xc, dyc, w.shape[:-2], stride, dilation, pads, groups)
     dk = np.ascontiguousarray(fm.kernel_from_spatial_io(dk, kernel_format),
                               dtype)
     db = dyc.sum(axis=tuple(range(rank + 1)), dtype=v.compute_dtype(dyc))
     return dx, dk, db.astype(dtype)
+
+
+# PyTorch's padding modes as numpy.pad's.
+NUMPY_PAD = {"zeros": "constant", "reflect": "reflect",
+             "replicate": "edge", "circular": "wrap"}
+
+
+def fold_padding(g, spatial, pads, mode):
+    """The adjoint of ``numpy.pad(x, pads, NUMPY_PAD[mode])``: the gradient
+    ``g`` of the padded channels-last array, with each padded cell's share
+    added to the cell it was copied from.
+
+    >>> fold_padding(np.ones((1, 5, 1)), (3,), ((1, 1),), "reflect")[0, :, 0]
+    array([1., 3., 1.])
+    """
+    for axis, (n, (lo, hi)) in enumerate(zip(spatial, pads), start=1):
+        source = np.pad(np.arange(n), (lo, hi), NUMPY_PAD[mode])
+        folded = np.take(g, range(lo, lo + n), axis=axis)
+        inner = np.moveaxis(folded, axis, 0)
+        border = [j for j in range(len(source)) if not lo <= j < lo + n]
+        for j in border:
+            inner[source[j]] += np.take(g, j, axis=axis)
+        g = folded
+    return g
 
 
 # Bytes of x and dy per batch chunk of the kernel gradient: each tap's
