@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import convpool
-from convpool import _formats as fm
+from convpool import layouts
 from convpool import grad
 from convpool.unpool import max_pool_with_indices
 from gradcase import FEW, POOL_RANKS, from_torch_layout, to_torch_layout
@@ -26,7 +26,7 @@ def test_indices_and_unpooling_match_torch(rank, data):
     spatial = tuple(draw(st.integers(max(1, k - 2 * p), 6))
                     for k, p in zip(window, padding))
     ceil_mode = draw(st.booleans())
-    data_format = draw(st.sampled_from(fm.data_formats(rank)))
+    data_format = draw(st.sampled_from(layouts.data_formats(rank)))
     rng = np.random.default_rng(draw(st.integers(0, 999)))
     x_t = rng.integers(0, 3, (2, 3, *spatial)).astype(np.float32)
     if draw(st.booleans()):

@@ -25,10 +25,10 @@ second slow path:
 
 import numpy as np
 
-from . import _formats as fm
+from . import layouts
 from . import _validate as v
 from .geometry import ntuple, resolve_padding, window_counts
-from .transpose import forward_conv, transposed_conv
+from .transpose import forward_conv, from_canonical, transposed_conv
 from .unpool import (forward_pool, pool_geometry, pool_indices,
                      pool_keywords, scatter_planes)
 from .windows import taps as window_taps
@@ -40,8 +40,8 @@ def conv(rank, x, kernels, dy, *, stride=1, padding="valid", dilation=1,
          groups=1, bias=None, data_format=None, kernel_format=None,
          engine="auto", threads=None, **more):
     """Gradients of ``conv{rank}d`` (see :func:`conv2d`)."""
-    cl, cf = fm.data_formats(rank)
-    kformats = fm.kernel_formats(rank)
+    cl, cf = layouts.data_formats(rank)
+    kformats = layouts.kernel_formats(rank)
     data_format = cl if data_format is None else data_format
     kernel_format = kformats[0] if kernel_format is None else kernel_format
     keywords = dict(stride=stride, padding=padding, dilation=dilation,
@@ -58,10 +58,10 @@ def conv(rank, x, kernels, dy, *, stride=1, padding="valid", dilation=1,
     dy = _check_dy(dy, (len(x),) + probe.shape[1:])
     dtype = v.result_dtype(*[a for a in (x, kernels, bias, dy)
                              if a is not None])
-    xc = fm.to_channels_last(x, data_format).astype(dtype, copy=False)
-    w = fm.kernel_to_spatial_io(kernels, kernel_format).astype(
+    xc = layouts.to_canonical_data(x, data_format).astype(dtype, copy=False)
+    w = layouts.to_canonical_kernel(kernels, kernel_format).astype(
         dtype, copy=False)
-    dyc = fm.to_channels_last(dy, data_format).astype(dtype, copy=False)
+    dyc = layouts.to_canonical_data(dy, data_format).astype(dtype, copy=False)
     stride = ntuple(stride, rank, "stride")
     dilation = ntuple(dilation, rank, "dilation")
     pads = resolve_padding(padding, xc.shape[1:-1], w.shape[:-2], stride,
@@ -77,15 +77,15 @@ def conv(rank, x, kernels, dy, *, stride=1, padding="valid", dilation=1,
         pads = ((0, 0),) * rank
         dxc = np.empty(xc.shape, dtype)
     else:
-        dxc = fm.to_channels_last(dx, data_format)
+        dxc = layouts.to_canonical_data(dx, data_format)
     transposed_conv(dyc, w, dxc, stride, dilation, [lo for lo, _ in pads],
                     groups, engine, threads)
     if mode != "zeros":
-        fm.to_channels_last(dx, data_format)[...] = fold_padding(
+        layouts.to_canonical_data(dx, data_format)[...] = fold_padding(
             dxc, spatial, resolve_padding(padding, spatial, w.shape[:-2],
                                           stride, dilation), mode)
     dk = kernel_grad(xc, dyc, w.shape[:-2], stride, dilation, pads, groups)
-    dk = np.ascontiguousarray(fm.kernel_from_spatial_io(dk, kernel_format),
+    dk = np.ascontiguousarray(from_canonical(dk, kernel_format),
                               dtype)
     db = dyc.sum(axis=tuple(range(rank + 1)), dtype=v.compute_dtype(dyc))
     return dx, dk, db.astype(dtype)
@@ -250,7 +250,7 @@ def pool(rank, x, dy, window, *, stride=None, padding="valid", dilation=1,
          mode="max", ceil_mode=False, count_include_pad=False,
          data_format=None, **more):
     """Gradient of ``pool{rank}d`` (see :func:`pool2d`)."""
-    cl, cf = fm.data_formats(rank)
+    cl, cf = layouts.data_formats(rank)
     data_format = cl if data_format is None else data_format
     x = v.numeric_array(x, "x")
     keywords = pool_keywords(stride, padding, dilation, ceil_mode,
@@ -262,8 +262,8 @@ def pool(rank, x, dy, window, *, stride=None, padding="valid", dilation=1,
     mode = v.choose(mode, ("max", "avg"), "mode")
     dy = _check_dy(dy, (len(x),) + probe.shape[1:])
     dtype = v.result_dtype(x, dy)
-    xc = fm.to_channels_last(x, data_format)
-    dyc = fm.to_channels_last(dy, data_format)
+    xc = layouts.to_canonical_data(x, data_format)
+    dyc = layouts.to_canonical_data(dy, data_format)
     window, stride, dilation, pads = pool_geometry(rank, xc, window, stride,
                                                    padding, dilation)
     if mode == "max":
@@ -293,7 +293,7 @@ def _avg_grad(x, dy, dtype, window, stride, dilation, pads, include_pad,
                                         stride, dilation, pads):
         dx[(slice(None),) + in_sl] += share[(slice(None),) + out_sl]
     return np.ascontiguousarray(
-        fm.from_channels_last(dx, data_format), dtype)
+        from_canonical(dx, data_format), dtype)
 
 
 def pool2d(x, dy, window, *, stride=None, padding="valid", dilation=1,

@@ -11,9 +11,10 @@ import math
 
 import numpy as np
 
-from . import _formats as fm
+from . import layouts
 from . import _validate as v
 from .geometry import ntuple, resolve_padding
+from .transpose import from_canonical, shape_in
 from .windows import taps as window_taps
 
 # Bytes per pixel below which the argmax works channel-major.
@@ -44,7 +45,7 @@ def pool_indices(x, window, stride, dilation, pads, ceil_mode):
     rank = x.ndim - 2
     values = forward_pool(rank)(
         x, window, stride=stride, padding=pads, ceil_mode=ceil_mode,
-        data_format=fm.data_formats(rank)[0], mode="max",
+        data_format=layouts.data_formats(rank)[0], mode="max",
         **({} if set(dilation) == {1} else {"dilation": dilation}))
     spatial, out_spatial = x.shape[1:-1], values.shape[1:-1]
     plane_strides = [math.prod(spatial[a + 1:]) for a in range(rank)]
@@ -154,28 +155,28 @@ def max_pool_with_indices(x, window, *, stride=None, padding="valid",
     """
     x = v.numeric_array(x, "x")
     rank = x.ndim - 2 if rank is None else rank
-    if rank not in fm.SPATIAL:
+    if rank not in layouts.SPATIAL:
         raise ValueError(f"`rank` must be 1, 2 or 3, got {rank}")
-    cl, cf = fm.data_formats(rank)
+    cl, cf = layouts.data_formats(rank)
     data_format = cl if data_format is None else data_format
     forward_pool(rank)(           # checks every argument, as the forward
         x[:0] if x.ndim else x, window, mode="max",
         **pool_keywords(stride, padding, dilation, ceil_mode, data_format))
     data_format = v.choose(data_format, (cl, cf), "data_format")
-    xc = fm.to_channels_last(x, data_format)
+    xc = layouts.to_canonical_data(x, data_format)
     window, stride, dilation, pads = pool_geometry(rank, xc, window, stride,
                                                    padding, dilation)
     values, indices = pool_indices(xc, window, stride, dilation, pads,
                                    ceil_mode)
-    return (np.ascontiguousarray(fm.from_channels_last(values, data_format)),
-            np.ascontiguousarray(fm.from_channels_last(indices, data_format)))
+    return (np.ascontiguousarray(from_canonical(values, data_format)),
+            np.ascontiguousarray(from_canonical(indices, data_format)))
 
 
 def max_unpool(rank, x, indices, window, *, stride=None, padding=0,
                output_size=None, data_format=None):
     """Max unpooling over ``rank`` spatial axes (see :func:`max_unpool2d`).
     """
-    cl, cf = fm.data_formats(rank)
+    cl, cf = layouts.data_formats(rank)
     data_format = v.choose(cl if data_format is None else data_format,
                            (cl, cf), "data_format")
     x = v.numeric_array(x, "x")
@@ -190,7 +191,7 @@ def max_unpool(rank, x, indices, window, *, stride=None, padding=0,
     window = ntuple(window, rank, "window")
     stride = window if stride is None else ntuple(stride, rank, "stride")
     padding = ntuple(padding, rank, "padding", minimum=0)
-    xc = fm.to_channels_last(x, data_format)
+    xc = layouts.to_canonical_data(x, data_format)
     size = unpool_size(xc.shape[1:-1], window, stride, padding, output_size)
     plane = math.prod(size)
     if indices.size and (indices.min() < 0 or indices.max() >= plane):
@@ -199,8 +200,8 @@ def max_unpool(rank, x, indices, window, *, stride=None, padding=0,
             f"output plane of {size}), got values from {indices.min()} to "
             f"{indices.max()}")
     shape = (xc.shape[0], *size, xc.shape[-1])
-    out = np.zeros(fm.shape_in(shape, data_format), x.dtype)
-    scatter_planes(xc, fm.to_channels_last(indices, data_format), out,
+    out = np.zeros(shape_in(shape, data_format), x.dtype)
+    scatter_planes(xc, layouts.to_canonical_data(indices, data_format), out,
                    data_format == cl, accumulate=False)
     return out
 
