@@ -99,11 +99,16 @@ def pool_cases(draw):
     window = tuple(draw(st.integers(1, 3)) for _ in range(rank))
     stride = tuple(draw(st.integers(1, 3)) for _ in range(rank))
     padding = tuple(draw(st.integers(0, k // 2)) for k in window)
+    mode = draw(st.sampled_from(["max", "avg"]))
+    # PyTorch pools average without dilation.
+    dilation = tuple(draw(st.integers(1, 2 if mode == "max" else 1))
+                     for _ in range(rank))
     # PyTorch's avg_pool3d wants every axis at least the window, padding
     # or not.
-    spatial = tuple(draw(st.integers(k, 7)) for k in window)
+    spatial = tuple(draw(st.integers(d * (k - 1) + 1, 8))
+                    for k, d in zip(window, dilation))
     return dict(rank=rank, window=window, stride=stride, padding=padding,
-                spatial=spatial, mode=draw(st.sampled_from(["max", "avg"])),
+                dilation=dilation, spatial=spatial, mode=mode,
                 ceil_mode=draw(st.booleans()),
                 count_include_pad=draw(st.booleans()),
                 data_format=draw(st.sampled_from(layouts.data_formats(rank))),
@@ -135,7 +140,7 @@ def test_pool_grad_matches_torch_autograd(case):
     if case["mode"] == "max":
         y = getattr(F, f"max_pool{rank}d")(
             tx, case["window"], case["stride"], case["padding"],
-            ceil_mode=case["ceil_mode"])
+            dilation=case["dilation"], ceil_mode=case["ceil_mode"])
     else:
         y = getattr(F, f"avg_pool{rank}d")(
             tx, case["window"], case["stride"], case["padding"],
@@ -147,8 +152,8 @@ def test_pool_grad_matches_torch_autograd(case):
     x_before = x.copy()
     dx = getattr(grad, f"pool{rank}d")(
         x, dy, case["window"], stride=case["stride"],
-        padding=case["padding"], mode=case["mode"],
-        ceil_mode=case["ceil_mode"],
+        padding=case["padding"], dilation=case["dilation"],
+        mode=case["mode"], ceil_mode=case["ceil_mode"],
         count_include_pad=case["count_include_pad"],
         data_format=case["data_format"])
     np.testing.assert_array_equal(x, x_before)
@@ -161,14 +166,18 @@ def test_pool_grad_matches_torch_autograd(case):
 @given(rank=st.sampled_from(POOL_RANKS), data=st.data())
 def test_avg_pool_grad_is_the_adjoint_of_the_forward(rank, data):
     """Average pooling is linear, so <dx, u> = <dy, pool(u)> for every u:
-    this covers the padding forms PyTorch lacks (words, asymmetric)."""
+    this covers what PyTorch lacks (padding words, asymmetric padding,
+    dilation)."""
     window = tuple(data.draw(st.integers(1, 3)) for _ in range(rank))
     spatial = tuple(data.draw(st.integers(3, 6)) for _ in range(rank))
     stride = tuple(data.draw(st.integers(1, 3)) for _ in range(rank))
+    dilation = tuple(data.draw(st.integers(1, 2)) for _ in range(rank))
     padding = data.draw(paddings(rank, most=1))
-    pads = resolve_padding(padding, spatial, window, stride)
-    assume(all(max(p) < k for p, k in zip(pads, window)))
+    pads = resolve_padding(padding, spatial, window, stride, dilation)
+    assume(all(max(p) < d * (k - 1) + 1 and n + sum(p) >= d * (k - 1) + 1
+               for p, k, d, n in zip(pads, window, dilation, spatial)))
     keywords = dict(stride=stride, padding=padding, mode="avg",
+                    dilation=dilation,
                     ceil_mode=data.draw(st.booleans()),
                     count_include_pad=data.draw(st.booleans()))
     rng = np.random.default_rng(data.draw(st.integers(0, 999)))

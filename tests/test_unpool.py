@@ -23,8 +23,9 @@ def test_indices_and_unpooling_match_torch(rank, data):
     window = tuple(draw(st.integers(1, 3)) for _ in range(rank))
     stride = tuple(draw(st.integers(1, 3)) for _ in range(rank))
     padding = tuple(draw(st.integers(0, k // 2)) for k in window)
-    spatial = tuple(draw(st.integers(max(1, k - 2 * p), 6))
-                    for k, p in zip(window, padding))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(rank))
+    spatial = tuple(draw(st.integers(d * (k - 1) + 1, 7))
+                    for k, d in zip(window, dilation))
     ceil_mode = draw(st.booleans())
     data_format = draw(st.sampled_from(layouts.data_formats(rank)))
     rng = np.random.default_rng(draw(st.integers(0, 999)))
@@ -32,20 +33,25 @@ def test_indices_and_unpooling_match_torch(rank, data):
     if draw(st.booleans()):
         x_t[rng.random(x_t.shape) < 0.25] = np.nan
     ref_v, ref_i = getattr(F, f"max_pool{rank}d")(
-        torch.tensor(x_t), window, stride, padding, ceil_mode=ceil_mode,
-        return_indices=True)
+        torch.tensor(x_t), window, stride, padding, dilation=dilation,
+        ceil_mode=ceil_mode, return_indices=True)
     x = from_torch_layout(x_t, data_format)
     values, indices = max_pool_with_indices(
-        x, window, stride=stride, padding=padding, ceil_mode=ceil_mode,
-        data_format=data_format)
+        x, window, stride=stride, padding=padding, dilation=dilation,
+        ceil_mode=ceil_mode, data_format=data_format)
     assert indices.dtype == np.int64 and values.dtype == x.dtype
     np.testing.assert_array_equal(to_torch_layout(indices, data_format),
                                   ref_i.numpy())
     np.testing.assert_array_equal(to_torch_layout(values, data_format),
                                   ref_v.numpy())
     np.testing.assert_array_equal(values, getattr(convpool, f"pool{rank}d")(
-        x, window, stride=stride, padding=padding, ceil_mode=ceil_mode,
-        data_format=data_format))
+        x, window, stride=stride, padding=padding, dilation=dilation,
+        ceil_mode=ceil_mode, data_format=data_format))
+    default = [(o - 1) * s - 2 * p + k for o, s, p, k in
+               zip(ref_v.shape[2:], stride, padding, window)]
+    if not all(d - s < n < d + s for d, s, n in
+               zip(default, stride, spatial)):
+        return                  # unpooling cannot rebuild x's size
     ref_u = getattr(F, f"max_unpool{rank}d")(
         ref_v, ref_i, window, stride, padding, output_size=x_t.shape[2:])
     got_u = getattr(convpool, f"max_unpool{rank}d")(

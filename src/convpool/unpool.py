@@ -45,8 +45,8 @@ def pool_indices(x, window, stride, dilation, pads, ceil_mode):
     rank = x.ndim - 2
     values = forward_pool(rank)(
         x, window, stride=stride, padding=pads, ceil_mode=ceil_mode,
-        data_format=layouts.data_formats(rank)[0], mode="max",
-        **({} if set(dilation) == {1} else {"dilation": dilation}))
+        dilation=dilation, data_format=layouts.data_formats(rank)[0],
+        mode="max")
     spatial, out_spatial = x.shape[1:-1], values.shape[1:-1]
     plane_strides = [math.prod(spatial[a + 1:]) for a in range(rank)]
     # With few channels, work channel-major (C, N, *S) so that NumPy's
@@ -114,13 +114,10 @@ def pool_geometry(rank, x, window, stride, padding, dilation):
 
 
 def pool_keywords(stride, padding, dilation, ceil_mode, data_format):
-    """The forward pooling keywords (``dilation`` only when used, for a
-    forward op without it)."""
-    kw = dict(stride=stride, padding=padding, ceil_mode=ceil_mode,
-              data_format=data_format)
-    if dilation != 1:
-        kw["dilation"] = dilation
-    return kw
+    """The forward pooling keywords shared by the index and gradient
+    functions."""
+    return dict(stride=stride, padding=padding, dilation=dilation,
+                ceil_mode=ceil_mode, data_format=data_format)
 
 
 def max_pool_with_indices(x, window, *, stride=None, padding="valid",
