@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 import convpool
 from convpool import layouts
 from convpool import grad
-from convpool.unpool import max_pool_with_indices
+from convpool.unpool import (adaptive_max_pool_with_indices,
+                             max_pool_with_indices)
 from gradcase import FEW, POOL_RANKS, from_torch_layout, to_torch_layout
 
 torch = pytest.importorskip("torch")
@@ -59,6 +60,26 @@ def test_indices_and_unpooling_match_torch(rank, data):
         output_size=x_t.shape[2:], data_format=data_format)
     np.testing.assert_array_equal(to_torch_layout(got_u, data_format),
                                   ref_u.numpy())
+
+
+@FEW
+@given(rank=st.sampled_from(POOL_RANKS), data=st.data())
+def test_adaptive_indices_match_torch(rank, data):
+    spatial = tuple(data.draw(st.integers(1, 7)) for _ in range(rank))
+    size = tuple(data.draw(st.integers(1, n + 1)) for n in spatial)
+    data_format = data.draw(st.sampled_from(layouts.data_formats(rank)))
+    rng = np.random.default_rng(data.draw(st.integers(0, 999)))
+    x_t = rng.integers(0, 3, (2, 2, *spatial)).astype(np.float64)
+    if data.draw(st.booleans()):
+        x_t[rng.random(x_t.shape) < 0.25] = np.nan
+    ref_v, ref_i = getattr(F, f"adaptive_max_pool{rank}d")(
+        torch.tensor(x_t), size, return_indices=True)
+    values, indices = adaptive_max_pool_with_indices(
+        from_torch_layout(x_t, data_format), size, data_format=data_format)
+    np.testing.assert_array_equal(to_torch_layout(indices, data_format),
+                                  ref_i.numpy())
+    np.testing.assert_array_equal(to_torch_layout(values, data_format),
+                                  ref_v.numpy())
 
 
 def test_unpool_default_size_and_repeated_indices_match_torch():

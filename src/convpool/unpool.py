@@ -7,21 +7,22 @@ same scatter of ``dy`` with the forward's indices, adding where windows
 overlap (:func:`scatter_planes` does both).
 """
 
+import itertools
 import math
 
 import numpy as np
 
 from . import layouts
 from . import _validate as v
-from .geometry import ntuple, resolve_padding
+from .geometry import adaptive_windows, ntuple, resolve_padding
 from .transpose import from_canonical, shape_in
 from .windows import taps as window_taps
 
 # Bytes per pixel below which the argmax works channel-major.
 SHORT_PIXEL = 64
 
-__all__ = ["max_pool_with_indices", "max_unpool1d", "max_unpool2d",
-           "max_unpool3d"]
+__all__ = ["max_pool_with_indices", "adaptive_max_pool_with_indices",
+           "max_unpool1d", "max_unpool2d", "max_unpool3d"]
 
 
 def forward_pool(rank):
@@ -151,9 +152,7 @@ def max_pool_with_indices(x, window, *, stride=None, padding="valid",
     (array([[3, 5]]), array([[1, 7]]))
     """
     x = v.numeric_array(x, "x")
-    rank = x.ndim - 2 if rank is None else rank
-    if rank not in layouts.SPATIAL:
-        raise ValueError(f"`rank` must be 1, 2 or 3, got {rank}")
+    rank = _rank(x, rank)
     cl, cf = layouts.data_formats(rank)
     data_format = cl if data_format is None else data_format
     forward_pool(rank)(           # checks every argument, as the forward
@@ -167,6 +166,82 @@ def max_pool_with_indices(x, window, *, stride=None, padding="valid",
                                    ceil_mode)
     return (np.ascontiguousarray(from_canonical(values, data_format)),
             np.ascontiguousarray(from_canonical(indices, data_format)))
+
+
+def adaptive_max_pool_with_indices(x, output_size, *, data_format=None,
+                                   rank=None):
+    """Adaptive max pooling that also returns where each maximum came from.
+
+    Parameters
+    ----------
+    x : array_like, shape (N, *S, C) or (N, C, *S)
+    output_size, data_format
+        As in :func:`convpool.adaptive_max_pool2d` (and its kin).
+    rank : {1, 2, 3}, optional
+        Spatial axes; default ``x.ndim - 2``.
+
+    Returns
+    -------
+    values, indices : ndarray
+        As :func:`max_pool_with_indices`; equal to PyTorch's
+        ``adaptive_max_pool2d(..., return_indices=True)``, ties and NaN
+        included.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[1, 3, 3, 0, 5]]).reshape(1, 1, 5, 1)
+    >>> values, indices = adaptive_max_pool_with_indices(x, (1, 3))
+    >>> values[0, 0, :, 0], indices[0, 0, :, 0]
+    (array([3, 3, 5]), array([1, 1, 4]))
+    """
+    x = v.numeric_array(x, "x")
+    rank = _rank(x, rank)
+    cl, cf = layouts.data_formats(rank)
+    data_format = cl if data_format is None else data_format
+    import convpool
+    values = getattr(convpool, f"adaptive_max_pool{rank}d")(
+        x, output_size, data_format=data_format)
+    data_format = v.choose(data_format, (cl, cf), "data_format")
+    xc = layouts.to_canonical_data(x, data_format)
+    vc = layouts.to_canonical_data(values, data_format)
+    spatial, out_spatial = xc.shape[1:-1], vc.shape[1:-1]
+    windows = [np.array(adaptive_windows(n, o)) for n, o in
+               zip(spatial, out_spatial)]
+    offsets = np.zeros(vc.shape, np.int64)
+    taps = list(itertools.product(*(range(int((w[:, 1] - w[:, 0]).max()))
+                                    for w in windows)))
+    gathers = [_adaptive_tap(xc, windows, tap) for tap in taps]
+    for cells, flat, real in reversed(gathers):
+        np.copyto(offsets, flat, where=(cells == vc) & real)
+    if vc.dtype.kind in "fc" and np.isnan(vc).any():
+        for cells, flat, real in gathers:
+            np.copyto(offsets, flat, where=np.isnan(cells) & real)
+    return values, np.ascontiguousarray(from_canonical(offsets, data_format))
+
+
+def _adaptive_tap(x, windows, tap):
+    """Tap ``tap`` of every adaptive window of channels-last ``x``: the
+    cells (N, *O, C), their in-plane positions and whether they are inside
+    their window (windows differ in size)."""
+    rank = x.ndim - 2
+    spatial = x.shape[1:-1]
+    index, flat, real = [slice(None)], 0, True
+    for a, (w, t) in enumerate(zip(windows, tap)):
+        shape = [1] * rank
+        shape[a] = -1
+        cell = np.minimum(w[:, 0] + t, w[:, 1] - 1).reshape(shape)
+        index.append(cell)
+        flat = flat + cell * math.prod(spatial[a + 1:])
+        real = real & (w[:, 0] + t < w[:, 1]).reshape(shape)
+    return x[tuple(index)], flat[..., None], real[..., None]
+
+
+def _rank(x, rank):
+    rank = x.ndim - 2 if rank is None else rank
+    if rank not in layouts.SPATIAL:
+        raise ValueError(f"`rank` must be 1, 2 or 3, got {rank}")
+    return rank
 
 
 def max_unpool(rank, x, indices, window, *, stride=None, padding=0,
