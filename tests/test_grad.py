@@ -331,3 +331,21 @@ def test_padding_modes_match_torch_autograd(rank, mode):
     dx, dw, _ = getattr(grad, f"conv{rank}d")(x_t, w_t, dy, **keywords)
     np.testing.assert_allclose(dx, tx.grad.numpy(), rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(dw, tw.grad.numpy(), rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("mode", ["max", "avg"])
+def test_batch_chunks_do_not_change_the_gradients(monkeypatch, mode):
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((5, 6, 6, 3))
+    k = rng.standard_normal((3, 3, 3, 2))
+    dy = rng.standard_normal((5, 3, 3, 3))
+    dyc = rng.standard_normal((5, 6, 6, 2))
+    whole = grad.pool2d(x, dy, 3, stride=2, padding=1, mode=mode)
+    conv_whole = grad.conv2d(x, k, dyc, padding="same")
+    monkeypatch.setattr(grad, "POOL_CHUNK", 1)
+    monkeypatch.setattr(grad, "DK_BUDGET", 1)
+    np.testing.assert_allclose(
+        grad.pool2d(x, dy, 3, stride=2, padding=1, mode=mode), whole,
+        rtol=1e-13)
+    for a, b in zip(grad.conv2d(x, k, dyc, padding="same"), conv_whole):
+        np.testing.assert_allclose(a, b, rtol=1e-12)

@@ -266,34 +266,47 @@ def pool(rank, x, dy, window, *, stride=None, padding="valid", dilation=1,
     dyc = layouts.to_canonical_data(dy, data_format)
     window, stride, dilation, pads = pool_geometry(rank, xc, window, stride,
                                                    padding, dilation)
-    if mode == "max":
-        dx = np.zeros(x.shape, dtype)
-        _, indices = pool_indices(xc, window, stride, dilation, pads,
-                                  ceil_mode)
-        overlap = any(s < (k - 1) * d + 1
-                      for k, s, d in zip(window, stride, dilation))
-        return scatter_planes(dyc.astype(dtype, copy=False), indices, dx,
-                              data_format == cl, accumulate=overlap)
-    return _avg_grad(xc, dyc, dtype, window, stride, dilation, pads,
-                     count_include_pad, data_format)
+    dx = np.zeros(x.shape, dtype)
+    dxc = layouts.to_canonical_data(dx, data_format)
+    overlap = any(s < (k - 1) * d + 1
+                  for k, s, d in zip(window, stride, dilation))
+    # Batch chunks bound the scratch (indices, masks) whatever the batch.
+    step = max(1, POOL_CHUNK // max(1, xc[:1].nbytes))
+    for n0 in range(0, len(x), step):
+        part = slice(n0, n0 + step)
+        if mode == "max":
+            _, indices = pool_indices(xc[part], window, stride, dilation,
+                                      pads, ceil_mode)
+            scatter_planes(dyc[part].astype(dtype, copy=False), indices,
+                           dx[part], data_format == cl, accumulate=overlap)
+        else:
+            _avg_grad(dyc[part], dxc[part], window, stride, dilation, pads,
+                      count_include_pad)
+    return dx
 
 
-def _avg_grad(x, dy, dtype, window, stride, dilation, pads, include_pad,
-              data_format):
-    """Every window adds ``dy / divisor`` to each of its real cells."""
-    work = v.compute_dtype(np.empty(0, dtype))
+# Bytes of x per batch chunk of a pooling gradient.
+POOL_CHUNK = 8 << 20
+
+
+def _avg_grad(dy, dx, window, stride, dilation, pads, include_pad):
+    """Every window adds ``dy / divisor`` to each of its real cells of the
+    zeroed channels-last ``dx``."""
+    work = v.compute_dtype(dx)
     divisor = np.ones((), work)
-    for n, k, o, s, (lo, hi), d in zip(x.shape[1:-1], window, dy.shape[1:-1],
-                                       stride, pads, dilation):
+    for n, k, o, s, (lo, hi), d in zip(dx.shape[1:-1], window,
+                                       dy.shape[1:-1], stride, pads,
+                                       dilation):
         counts = window_counts(n, k, o, s, lo, hi, include_pad, d)
         divisor = np.multiply.outer(divisor, np.array(counts, work))
     share = dy / divisor[..., None]
-    dx = np.zeros(x.shape, work)
-    for _, out_sl, in_sl in window_taps(x.shape[1:-1], window, dy.shape[1:-1],
-                                        stride, dilation, pads):
-        dx[(slice(None),) + in_sl] += share[(slice(None),) + out_sl]
-    return np.ascontiguousarray(
-        from_canonical(dx, data_format), dtype)
+    acc = dx if dx.dtype == work else np.zeros(dx.shape, work)
+    for _, out_sl, in_sl in window_taps(dx.shape[1:-1], window,
+                                        dy.shape[1:-1], stride, dilation,
+                                        pads):
+        acc[(slice(None),) + in_sl] += share[(slice(None),) + out_sl]
+    if acc is not dx:
+        dx[...] = acc
 
 
 def pool2d(x, dy, window, *, stride=None, padding="valid", dilation=1,
