@@ -27,6 +27,7 @@ import numpy as np
 
 from . import layouts
 from . import _validate as v
+from .borders import resolve_pad_mode
 from .engines import resolve_threads
 from .engines._blas import one_blas_thread
 from .engines._parallel import run_blocks
@@ -69,21 +70,21 @@ def conv(rank, x, kernels, dy, *, stride=1, padding="valid", dilation=1,
     dilation = ntuple(dilation, rank, "dilation")
     pads = resolve_padding(padding, xc.shape[1:-1], w.shape[:-2], stride,
                            dilation)
-    mode = v.choose(more.get("padding_mode", "zeros"), tuple(NUMPY_PAD),
-                    "padding_mode")
+    mode = resolve_pad_mode(more.get("padding_mode", "zeros"),
+                            "padding_mode")
     dx = np.empty(x.shape, dtype)
-    if mode != "zeros":
+    if mode != "constant":
         # PyTorch pads with the mode, then convolves without padding: the
         # gradient of the padded input folds back onto the cells copied.
         spatial = xc.shape[1:-1]
-        xc = np.pad(xc, ((0, 0), *pads, (0, 0)), NUMPY_PAD[mode])
+        xc = np.pad(xc, ((0, 0), *pads, (0, 0)), mode)
         pads = ((0, 0),) * rank
         dxc = np.empty(xc.shape, dtype)
     else:
         dxc = layouts.to_canonical_data(dx, data_format)
     transposed_conv(dyc, w, dxc, stride, dilation, [lo for lo, _ in pads],
                     groups, engine, threads)
-    if mode != "zeros":
+    if mode != "constant":
         layouts.to_canonical_data(dx, data_format)[...] = fold_padding(
             dxc, spatial, resolve_padding(padding, spatial, w.shape[:-2],
                                           stride, dilation), mode)
@@ -95,13 +96,8 @@ def conv(rank, x, kernels, dy, *, stride=1, padding="valid", dilation=1,
     return dx, dk, db.astype(dtype)
 
 
-# PyTorch's padding modes as numpy.pad's.
-NUMPY_PAD = {"zeros": "constant", "reflect": "reflect",
-             "replicate": "edge", "circular": "wrap"}
-
-
 def fold_padding(g, spatial, pads, mode):
-    """The adjoint of ``numpy.pad(x, pads, NUMPY_PAD[mode])``: the gradient
+    """The adjoint of ``numpy.pad(x, pads, mode)``: the gradient
     ``g`` of the padded channels-last array, with each padded cell's share
     added to the cell it was copied from.
 
@@ -109,7 +105,7 @@ def fold_padding(g, spatial, pads, mode):
     array([1., 3., 1.])
     """
     for axis, (n, (lo, hi)) in enumerate(zip(spatial, pads), start=1):
-        source = np.pad(np.arange(n), (lo, hi), NUMPY_PAD[mode])
+        source = np.pad(np.arange(n), (lo, hi), mode)
         folded = np.take(g, range(lo, lo + n), axis=axis)
         inner = np.moveaxis(folded, axis, 0)
         border = [j for j in range(len(source)) if not lo <= j < lo + n]
@@ -167,9 +163,12 @@ def kernel_grad(x, dy, k_shape, stride, dilation, pads, groups,
             _add_taps(acc, x[b0:b1], dy[b0:b1], taps, groups, work)
         partials[n0] = acc
 
-    with one_blas_thread(parts > 1):
-        run_blocks(share, [(b0, b1, 0, 0) for b0, b1 in
-                           zip(bounds, bounds[1:])], parts)
+    blocks = [(b0, b1, 0, 0) for b0, b1 in zip(bounds, bounds[1:])]
+    if parts > 1:
+        with one_blas_thread():
+            run_blocks(share, blocks, parts)
+    else:
+        run_blocks(share, blocks, parts)
     dk = partials[0]
     for b0 in bounds[1:-1]:
         dk += partials[b0]
