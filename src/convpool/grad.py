@@ -73,21 +73,19 @@ def conv(rank, x, kernels, dy, *, stride=1, padding="valid", dilation=1,
     mode = resolve_pad_mode(more.get("padding_mode", "zeros"),
                             "padding_mode")
     dx = np.empty(x.shape, dtype)
-    if mode != "constant":
+    dxc = layouts.to_canonical_data(dx, data_format)
+    if mode == "constant":
+        transposed_conv(dyc, w, dxc, stride, dilation,
+                        [lo for lo, _ in pads], groups, engine, threads)
+    else:
         # PyTorch pads with the mode, then convolves without padding: the
         # gradient of the padded input folds back onto the cells copied.
-        spatial = xc.shape[1:-1]
-        xc = np.pad(xc, ((0, 0), *pads, (0, 0)), mode)
-        pads = ((0, 0),) * rank
-        dxc = np.empty(xc.shape, dtype)
-    else:
-        dxc = layouts.to_canonical_data(dx, data_format)
-    transposed_conv(dyc, w, dxc, stride, dilation, [lo for lo, _ in pads],
-                    groups, engine, threads)
-    if mode != "constant":
-        layouts.to_canonical_data(dx, data_format)[...] = fold_padding(
-            dxc, spatial, resolve_padding(padding, spatial, w.shape[:-2],
-                                          stride, dilation), mode)
+        padded = np.pad(xc, ((0, 0), *pads, (0, 0)), mode)
+        dpadded = np.empty(padded.shape, dtype)
+        transposed_conv(dyc, w, dpadded, stride, dilation, [0] * rank,
+                        groups, engine, threads)
+        dxc[...] = fold_padding(dpadded, xc.shape[1:-1], pads, mode)
+        xc, pads = padded, ((0, 0),) * rank
     dk = kernel_grad(xc, dyc, w.shape[:-2], stride, dilation, pads, groups,
                      threads)
     dk = np.ascontiguousarray(from_canonical(dk, kernel_format),
