@@ -115,8 +115,8 @@ def fold_padding(g, spatial, pads, mode):
 
 # Bytes of x and dy per batch chunk of the kernel gradient: each tap's
 # slices are copied into contiguous matrices for BLAS, and chunks of about
-# 1 MiB kept those copies in cache (measured 1.0-1.5x faster than 4-16 MiB
-# chunks on W1 and W5).
+# 1 MiB kept those copies in cache (measured 1.0-1.6x faster than 4-16 MiB
+# chunks on W1 and W5, single runs on a noisy machine).
 DK_BUDGET = 1 << 20
 
 
@@ -146,9 +146,10 @@ def kernel_grad(x, dy, k_shape, stride, dilation, pads, groups,
     per_image = max(dy[:1].size * (1 + c / f) * work.itemsize, 1)
     chunk = max(1, int(DK_BUDGET // per_image))
     # Each thread sums a fixed share of the batch, with one BLAS thread
-    # (OpenBLAS's own threads measured 2-10x slower on this shared
-    # machine); the shares add up in a fixed order, so the result does not
-    # depend on scheduling.
+    # (with OpenBLAS's own threads W5's kernel gradient on 16 images took
+    # 4.7 s instead of 0.27 s on the shared, loaded 2-core machine); the
+    # shares add up in a fixed order, so the result does not depend on
+    # scheduling.
     parts = max(1, min(resolve_threads(threads), n))
     bounds = [n * i // parts for i in range(parts + 1)]
     partials = {}
