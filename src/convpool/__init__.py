@@ -19,6 +19,8 @@ from .pool import (adaptive_avg_pool1d, adaptive_avg_pool2d,
                    adaptive_max_pool2d, adaptive_max_pool3d, avg_pool1d,
                    avg_pool2d, avg_pool3d, max_pool1d, max_pool2d, max_pool3d,
                    pool1d, pool2d, pool3d)
+from .transpose import conv_transpose1d, conv_transpose2d, conv_transpose3d
+from .unpool import max_unpool1d, max_unpool2d, max_unpool3d
 
 __version__ = "0.2.0"
 
@@ -28,6 +30,8 @@ __all__ = ["conv1d", "conv2d", "conv3d", "filter2d",
            "avg_pool1d", "avg_pool2d", "avg_pool3d",
            "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
            "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
+           "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+           "max_unpool1d", "max_unpool2d", "max_unpool3d",
            "explain", "get_threads", "set_threads", "__version__"]
 
 # Submodules reachable as attributes (``convpool.kernels.names()``),

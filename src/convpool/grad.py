@@ -1,0 +1,408 @@
+"""Vector-Jacobian products of the forward ops, for every rank.
+
+``grad.conv{r}d(x, kernels, dy, **keywords)`` returns ``(dx, dkernels,
+dbias)`` and ``grad.pool{r}d(x, dy, window, **keywords)`` returns ``dx``:
+the gradients of ``sum(forward(...) * dy)``, exact as in PyTorch's
+autograd, for every keyword of the forward op.  Each is written once for
+any number of spatial axes; the named functions are thin wrappers.
+
+As JAX builds its VJPs (``_conv_general_dilated_transpose_lhs`` and
+``_rhs``), the gradients are built from the forward's pieces, with no
+second slow path:
+
+- ``dx`` of a convolution is a transposed convolution of ``dy``
+  (:func:`convpool.transpose.transposed_conv`, shared with
+  ``conv_transpose{r}d``);
+- ``dkernels`` is a correlation of ``x`` with ``dy``, computed as one BLAS
+  product per kernel tap over the tap's strided views (as a forward
+  convolution it would have a kernel the size of the image and a tiny
+  output, 3-10x slower: see :func:`kernel_grad`);
+- the pooling gradients scatter ``dy`` over the window taps: average
+  pooling adds ``dy / divisor`` to every real cell of a window, max
+  pooling is the unpooling of ``dy`` with the forward's argmax indices
+  (:mod:`convpool.unpool`).
+"""
+
+import numpy as np
+
+from . import layouts
+from . import _validate as v
+from .borders import resolve_pad_mode
+from .engines import resolve_threads
+from .engines._blas import one_blas_thread
+from .engines._parallel import run_blocks
+from .geometry import ntuple, resolve_padding, window_counts
+from .transpose import forward_conv, from_canonical, transposed_conv
+from .unpool import (forward_pool, pool_geometry, pool_indices,
+                     pool_keywords, scatter_planes)
+from .windows import taps as window_taps
+
+__all__ = ["conv1d", "conv2d", "conv3d", "pool1d", "pool2d", "pool3d"]
+
+
+def conv(rank, x, kernels, dy, *, stride=1, padding="valid", dilation=1,
+         groups=1, bias=None, data_format=None, kernel_format=None,
+         engine="auto", threads=None, **more):
+    """Gradients of ``conv{rank}d`` (see :func:`conv2d`)."""
+    cl, cf = layouts.data_formats(rank)
+    kformats = layouts.kernel_formats(rank)
+    data_format = cl if data_format is None else data_format
+    kernel_format = kformats[0] if kernel_format is None else kernel_format
+    keywords = dict(stride=stride, padding=padding, dilation=dilation,
+                    groups=groups, data_format=data_format,
+                    kernel_format=kernel_format, **more)
+    x = v.numeric_array(x, "x")
+    kernels = v.numeric_array(kernels, "kernels")
+    # The forward op on an empty batch checks every argument, with its own
+    # messages, and gives the output's shape.
+    probe = forward_conv(rank)(x[:0] if x.ndim else x, kernels, bias=bias,
+                               **keywords)
+    data_format = v.choose(data_format, (cl, cf), "data_format")
+    kernel_format = v.choose(kernel_format, kformats, "kernel_format")
+    dy = _check_dy(dy, (len(x),) + probe.shape[1:])
+    dtype = v.result_dtype(*[a for a in (x, kernels, bias, dy)
+                             if a is not None])
+    xc = layouts.to_canonical_data(x, data_format).astype(dtype, copy=False)
+    w = layouts.to_canonical_kernel(kernels, kernel_format).astype(
+        dtype, copy=False)
+    dyc = layouts.to_canonical_data(dy, data_format).astype(dtype, copy=False)
+    stride = ntuple(stride, rank, "stride")
+    dilation = ntuple(dilation, rank, "dilation")
+    pads = resolve_padding(padding, xc.shape[1:-1], w.shape[:-2], stride,
+                           dilation)
+    mode = resolve_pad_mode(more.get("padding_mode", "zeros"),
+                            "padding_mode")
+    dx = np.empty(x.shape, dtype)
+    dxc = layouts.to_canonical_data(dx, data_format)
+    if mode == "constant":
+        transposed_conv(dyc, w, dxc, stride, dilation,
+                        [lo for lo, _ in pads], groups, engine, threads)
+    else:
+        # PyTorch pads with the mode, then convolves without padding: the
+        # gradient of the padded input folds back onto the cells copied.
+        padded = np.pad(xc, ((0, 0), *pads, (0, 0)), mode)
+        dpadded = np.empty(padded.shape, dtype)
+        transposed_conv(dyc, w, dpadded, stride, dilation, [0] * rank,
+                        groups, engine, threads)
+        dxc[...] = fold_padding(dpadded, xc.shape[1:-1], pads, mode)
+        xc, pads = padded, ((0, 0),) * rank
+    dk = kernel_grad(xc, dyc, w.shape[:-2], stride, dilation, pads, groups,
+                     threads)
+    dk = np.ascontiguousarray(from_canonical(dk, kernel_format),
+                              dtype)
+    db = dyc.sum(axis=tuple(range(rank + 1)), dtype=v.compute_dtype(dyc))
+    return dx, dk, db.astype(dtype)
+
+
+def fold_padding(g, spatial, pads, mode):
+    """The adjoint of ``numpy.pad(x, pads, mode)``: the gradient
+    ``g`` of the padded channels-last array, with each padded cell's share
+    added to the cell it was copied from.
+
+    >>> fold_padding(np.ones((1, 5, 1)), (3,), ((1, 1),), "reflect")[0, :, 0]
+    array([1., 3., 1.])
+    """
+    for axis, (n, (lo, hi)) in enumerate(zip(spatial, pads), start=1):
+        source = np.pad(np.arange(n), (lo, hi), mode)
+        folded = np.take(g, range(lo, lo + n), axis=axis)
+        inner = np.moveaxis(folded, axis, 0)
+        border = [j for j in range(len(source)) if not lo <= j < lo + n]
+        for j in border:
+            inner[source[j]] += np.take(g, j, axis=axis)
+        g = folded
+    return g
+
+
+# Bytes of x and dy per batch chunk of the kernel gradient: each tap's
+# slices are copied into contiguous matrices for BLAS, and chunks of about
+# 1 MiB kept those copies in cache (measured 1.0-1.6x faster than 4-16 MiB
+# chunks on W1 and W5, single runs on a noisy machine).
+DK_BUDGET = 1 << 20
+
+
+def kernel_grad(x, dy, k_shape, stride, dilation, pads, groups,
+                threads=None):
+    """``dk[t, c, f] = sum_{n, o} x[n, o * s + t * d - lo, c] * dy[n, o, f]``
+    for channels-last ``x`` (N, *S, C) and ``dy`` (N, *O, F); returns (*K,
+    C/groups, F) in the compute dtype.
+
+    This correlation of ``x`` with ``dy`` is a forward convolution with
+    batch and channels swapped and ``dy`` as a kernel of the output's size
+    (JAX's ``_conv_general_dilated_transpose_rhs``); but that convolution
+    has a huge kernel and a tiny output, which the forward engines are not
+    built for: it measured 1.5 s for W5's gradient on 16 images and 59 ms
+    for W1's on 5000, where one BLAS product per kernel tap, ``dk[t] +=
+    x[in_slices].T @ dy[out_slices]`` over the tap's strided views (the
+    same views the forward engines and the pooling gradients use), took
+    0.14 s and 18 ms.  So it is computed tap by tap.
+    """
+    n, c, f = x.shape[0], x.shape[-1], dy.shape[-1]
+    work = v.compute_dtype(x, dy)
+    taps = [(np.ravel_multi_index(tap, k_shape), (slice(None),) + out_sl,
+             (slice(None),) + in_sl)
+            for tap, out_sl, in_sl in window_taps(
+                x.shape[1:-1], k_shape, dy.shape[1:-1], stride, dilation,
+                pads)]
+    per_image = max(dy[:1].size * (1 + c / f) * work.itemsize, 1)
+    chunk = max(1, int(DK_BUDGET // per_image))
+    # Each thread sums a fixed share of the batch, with one BLAS thread
+    # (with OpenBLAS's own threads W5's kernel gradient on 16 images took
+    # 4.7 s instead of 0.27 s on the shared, loaded 2-core machine); the
+    # shares add up in a fixed order, so the result does not depend on
+    # scheduling.
+    parts = max(1, min(resolve_threads(threads), n))
+    bounds = [n * i // parts for i in range(parts + 1)]
+    partials = {}
+
+    def share(n0, n1, _r0, _r1, _scratch):
+        acc = np.zeros((int(np.prod(k_shape)), groups,
+                        c // groups, f // groups), work)
+        for b0 in range(n0, n1, chunk):
+            b1 = min(b0 + chunk, n1)
+            _add_taps(acc, x[b0:b1], dy[b0:b1], taps, groups, work)
+        partials[n0] = acc
+
+    blocks = [(b0, b1, 0, 0) for b0, b1 in zip(bounds, bounds[1:])]
+    if parts > 1:
+        with one_blas_thread():
+            run_blocks(share, blocks, parts)
+    else:
+        run_blocks(share, blocks, parts)
+    dk = partials[0]
+    for b0 in bounds[1:-1]:
+        dk += partials[b0]
+    # (taps, groups, C/g, F/g) -> (*K, C/g, F), filters group-major.
+    return dk.transpose(0, 2, 1, 3).reshape(*k_shape, c // groups, f)
+
+
+def _add_taps(acc, x, dy, taps, groups, work):
+    """``acc[t] += x[in_slices].T @ dy[out_slices]`` per tap and group."""
+    cg, fg = x.shape[-1] // groups, dy.shape[-1] // groups
+    for t, out_sl, in_sl in taps:
+        cols = x[in_sl].reshape(-1, groups, cg).astype(work, copy=False)
+        rows = dy[out_sl].reshape(-1, groups, fg).astype(work, copy=False)
+        if groups == 1:        # a plain GEMM: measured 2x the batched one
+            acc[t, 0] += cols[:, 0].T @ rows[:, 0]
+        else:
+            acc[t] += cols.transpose(1, 2, 0) @ rows.transpose(1, 0, 2)
+
+
+def _check_dy(dy, shape):
+    dy = v.numeric_array(dy, "dy")
+    if dy.shape != tuple(shape):
+        raise ValueError(f"`dy` must have the forward output's shape "
+                         f"{tuple(shape)}, got {dy.shape}")
+    return dy
+
+
+def conv2d(x, kernels, dy, *, stride=1, padding="valid", dilation=1,
+           groups=1, bias=None, data_format="NHWC", kernel_format="HWIO",
+           **keywords):
+    """Gradients of :func:`convpool.conv2d`: ``(dx, dkernels, dbias)``.
+
+    The vector-Jacobian product of ``y = conv2d(x, kernels, bias=bias,
+    **keywords)`` with ``dy``: ``dx = d sum(y * dy) / dx`` and likewise
+    for the kernels and the bias, as ``torch.autograd`` computes them.
+
+    Parameters
+    ----------
+    x : array_like, shape (N, H, W, C) or (N, C, H, W)
+    kernels : array_like, shape (KH, KW, C/groups, F) or as ``kernel_format``
+    dy : array_like, shape (N, OH, OW, F) or (N, F, OH, OW)
+        The gradient of the loss with respect to the forward's output, in
+        its shape and layout.
+    stride, padding, dilation, groups, bias, data_format, kernel_format
+        As in :func:`convpool.conv2d`, with the same meanings; ``bias``
+        only takes part in the dtype.
+    **keywords
+        The forward's other keywords (``engine``, ``threads``, ...).
+
+    Returns
+    -------
+    dx : ndarray, shape and layout of ``x``
+    dkernels : ndarray, shape and layout of ``kernels``
+    dbias : ndarray, shape (F,)
+        ``dy`` summed over the batch and space.
+        All three have the forward's dtype (``np.result_type`` of the
+        inputs and ``dy``; integers give float64).
+
+    Notes
+    -----
+    ``dx`` is :func:`convpool.conv_transpose2d` of ``dy`` (forward
+    convolutions, the forward's engines and threads); ``dkernels`` is one
+    BLAS product per kernel tap over batch chunks of about 1 MiB.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.arange(9.0).reshape(1, 3, 3, 1)
+    >>> dx, dk, db = conv2d(x, np.ones((2, 2, 1, 1)), np.ones((1, 2, 2, 1)))
+    >>> dx[0, :, :, 0]
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
+    >>> dk[:, :, 0, 0], db
+    (array([[ 8., 12.],
+           [20., 24.]]), array([4.]))
+    """
+    return conv(2, x, kernels, dy, stride=stride, padding=padding,
+                dilation=dilation, groups=groups, bias=bias,
+                data_format=data_format, kernel_format=kernel_format,
+                **keywords)
+
+
+def conv1d(x, kernels, dy, *, stride=1, padding="valid", dilation=1,
+           groups=1, bias=None, data_format="NWC", kernel_format="WIO",
+           **keywords):
+    """Gradients of :func:`convpool.conv1d`, as :func:`conv2d` for one
+    spatial axis: ``x`` (N, W, C) or (N, C, W), ``kernels`` (KW, C/groups,
+    F) or as ``kernel_format``."""
+    return conv(1, x, kernels, dy, stride=stride, padding=padding,
+                dilation=dilation, groups=groups, bias=bias,
+                data_format=data_format, kernel_format=kernel_format,
+                **keywords)
+
+
+def conv3d(x, kernels, dy, *, stride=1, padding="valid", dilation=1,
+           groups=1, bias=None, data_format="NDHWC", kernel_format="DHWIO",
+           **keywords):
+    """Gradients of :func:`convpool.conv3d`, as :func:`conv2d` for three
+    spatial axes: ``x`` (N, D, H, W, C) or (N, C, D, H, W), ``kernels`` (KD,
+    KH, KW, C/groups, F) or as ``kernel_format``."""
+    return conv(3, x, kernels, dy, stride=stride, padding=padding,
+                dilation=dilation, groups=groups, bias=bias,
+                data_format=data_format, kernel_format=kernel_format,
+                **keywords)
+
+
+def pool(rank, x, dy, window, *, stride=None, padding="valid", dilation=1,
+         mode="max", ceil_mode=False, count_include_pad=False,
+         data_format=None, **more):
+    """Gradient of ``pool{rank}d`` (see :func:`pool2d`)."""
+    cl, cf = layouts.data_formats(rank)
+    data_format = cl if data_format is None else data_format
+    x = v.numeric_array(x, "x")
+    keywords = pool_keywords(stride, padding, dilation, ceil_mode,
+                             data_format)
+    probe = forward_pool(rank)(x[:0] if x.ndim else x, window, mode=mode,
+                               count_include_pad=count_include_pad,
+                               **keywords, **more)
+    data_format = v.choose(data_format, (cl, cf), "data_format")
+    mode = v.choose(mode, ("max", "avg"), "mode")
+    dy = _check_dy(dy, (len(x),) + probe.shape[1:])
+    dtype = v.result_dtype(x, dy)
+    xc = layouts.to_canonical_data(x, data_format)
+    dyc = layouts.to_canonical_data(dy, data_format)
+    window, stride, dilation, pads = pool_geometry(rank, xc, window, stride,
+                                                   padding, dilation)
+    dx = np.zeros(x.shape, dtype)
+    dxc = layouts.to_canonical_data(dx, data_format)
+    overlap = any(s < (k - 1) * d + 1
+                  for k, s, d in zip(window, stride, dilation))
+    # Batch chunks bound the scratch (indices, masks) whatever the batch.
+    step = max(1, POOL_CHUNK // max(1, xc[:1].nbytes))
+    for n0 in range(0, len(x), step):
+        part = slice(n0, n0 + step)
+        if mode == "max":
+            _, indices = pool_indices(xc[part], window, stride, dilation,
+                                      pads, ceil_mode)
+            scatter_planes(dyc[part].astype(dtype, copy=False), indices,
+                           dx[part], data_format == cl, accumulate=overlap)
+        else:
+            _avg_grad(dyc[part], dxc[part], window, stride, dilation, pads,
+                      count_include_pad)
+    return dx
+
+
+# Bytes of x per batch chunk of a pooling gradient.
+POOL_CHUNK = 8 << 20
+
+
+def _avg_grad(dy, dx, window, stride, dilation, pads, include_pad):
+    """Every window adds ``dy / divisor`` to each of its real cells of the
+    zeroed channels-last ``dx``."""
+    work = v.compute_dtype(dx)
+    divisor = np.ones((), work)
+    for n, k, o, s, (lo, hi), d in zip(dx.shape[1:-1], window,
+                                       dy.shape[1:-1], stride, pads,
+                                       dilation):
+        counts = window_counts(n, k, o, s, lo, hi, include_pad, d)
+        divisor = np.multiply.outer(divisor, np.array(counts, work))
+    share = dy / divisor[..., None]
+    acc = dx if dx.dtype == work else np.zeros(dx.shape, work)
+    for _, out_sl, in_sl in window_taps(dx.shape[1:-1], window,
+                                        dy.shape[1:-1], stride, dilation,
+                                        pads):
+        acc[(slice(None),) + in_sl] += share[(slice(None),) + out_sl]
+    if acc is not dx:
+        dx[...] = acc
+
+
+def pool2d(x, dy, window, *, stride=None, padding="valid", dilation=1,
+           mode="max", ceil_mode=False, count_include_pad=False,
+           data_format="NHWC", **keywords):
+    """Gradient of :func:`convpool.pool2d` with respect to ``x``.
+
+    Parameters
+    ----------
+    x : array_like, shape (N, H, W, C) or (N, C, H, W)
+    dy : array_like, shape (N, OH, OW, C) or (N, C, OH, OW)
+        The gradient with respect to the forward's output.
+    window, stride, padding, dilation, mode, ceil_mode, count_include_pad,
+    data_format
+        As in :func:`convpool.pool2d`.
+    **keywords
+        The forward's other keywords (``threads``).
+
+    Returns
+    -------
+    ndarray, shape and layout of ``x``
+        Dtype ``np.result_type(x, dy)``; integers give float64.
+
+    Notes
+    -----
+    PyTorch's rules.  Max: the whole ``dy`` of a window goes to its first
+    maximal cell in window scan order (a NaN counts as maximal; of several
+    NaN the last), overlapping windows add up and padded cells get
+    nothing: this is :func:`convpool.max_unpool2d` of ``dy`` with
+    :func:`convpool.unpool.max_pool_with_indices`'s indices, adding
+    repeats.  Average: each window spreads ``dy / divisor`` over its real
+    cells, the divisor following ``count_include_pad`` as forward.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[1., 3., 3., 0.], [2., 0., 1., 5.]]).reshape(1, 2, 4, 1)
+    >>> pool2d(x, np.ones((1, 1, 3, 1)), 2, stride=1)[0, :, :, 0]
+    array([[0., 2., 0., 0.],
+           [0., 0., 0., 1.]])
+    >>> pool2d(x, np.ones((1, 1, 2, 1)), 2, mode="avg")[0, :, :, 0]
+    array([[0.25, 0.25, 0.25, 0.25],
+           [0.25, 0.25, 0.25, 0.25]])
+    """
+    return pool(2, x, dy, window, stride=stride, padding=padding,
+                dilation=dilation, mode=mode, ceil_mode=ceil_mode,
+                count_include_pad=count_include_pad, data_format=data_format,
+                **keywords)
+
+
+def pool1d(x, dy, window, *, stride=None, padding="valid", dilation=1,
+           mode="max", ceil_mode=False, count_include_pad=False,
+           data_format="NWC", **keywords):
+    """Gradient of :func:`convpool.pool1d`, as :func:`pool2d` for one axis:
+    ``x`` (N, W, C) or (N, C, W)."""
+    return pool(1, x, dy, window, stride=stride, padding=padding,
+                dilation=dilation, mode=mode, ceil_mode=ceil_mode,
+                count_include_pad=count_include_pad, data_format=data_format,
+                **keywords)
+
+
+def pool3d(x, dy, window, *, stride=None, padding="valid", dilation=1,
+           mode="max", ceil_mode=False, count_include_pad=False,
+           data_format="NDHWC", **keywords):
+    """Gradient of :func:`convpool.pool3d`, as :func:`pool2d` for three
+    axes: ``x`` (N, D, H, W, C) or (N, C, D, H, W)."""
+    return pool(3, x, dy, window, stride=stride, padding=padding,
+                dilation=dilation, mode=mode, ceil_mode=ceil_mode,
+                count_include_pad=count_include_pad, data_format=data_format,
+                **keywords)
