@@ -8,6 +8,7 @@ engine and runs it (``convpool.engines``).
 import numpy as np
 
 from . import _validate as v
+from .borders import resolve_pad_mode
 from .engines import ENGINES, conv_nhwc, filter_planes, resolve_threads
 from .geometry import dilated_size, output_size, pair, resolve_padding
 
@@ -209,7 +210,7 @@ def filter2d(image, kernel, *, padding="same", stride=1, pad_mode="constant"):
     kernel = v.numeric_array(kernel, "kernel")
     v.check_ndim(image, (2, 3), "image", "(H, W) or (H, W, C)")
     v.check_ndim(kernel, 2, "kernel", "(KH, KW)")
-    pad_mode = v.choose(pad_mode, PAD_MODES, "pad_mode")
+    pad_mode = resolve_pad_mode(pad_mode)
     planes = image if image.ndim == 3 else image[:, :, None]
     h, w, c = planes.shape
     kh, kw = kernel.shape
