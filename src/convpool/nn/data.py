@@ -99,10 +99,10 @@ def mnist(path):
                              f"are {', '.join(sorted(stored)) or '(none)'}")
         data = {}
         for part in parts:
-            x = as_images(archive[f"X_{part}"], f"X_{part}")
+            x = as_images(_read(archive, f"X_{part}"), f"X_{part}")
             data[f"X_{part}"] = x
-            data[f"Y_{part}"] = as_labels(archive[f"Y_{part}"], len(x),
-                                          f"Y_{part}", f"X_{part}")
+            data[f"Y_{part}"] = as_labels(_read(archive, f"Y_{part}"),
+                                          len(x), f"Y_{part}", f"X_{part}")
     shapes = {data[f"X_{p}"].shape[1:] for p in parts}
     if len(shapes) != 1:
         raise ValueError(f"`X_train`, `X_valid` and `X_test` must have one "
@@ -110,3 +110,11 @@ def mnist(path):
     if len(data["X_train"]) == 0:
         raise ValueError("`X_train` holds no images")
     return data
+
+
+def _read(archive, key):
+    try:
+        return archive[key]
+    except ValueError:          # object arrays need pickle: never loaded
+        raise ValueError(f"`{key}` holds Python objects (pickled data), "
+                         f"which are never loaded") from None

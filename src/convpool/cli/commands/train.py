@@ -118,13 +118,17 @@ def load_data(args):
     if not os.path.isfile(path):
         raise UserError(f"argument --mnist: {path!r} does not exist")
     try:
+        with np.load(path, allow_pickle=False) as archive:
+            if not isinstance(archive, np.lib.npyio.NpzFile):
+                raise ValueError("a single array")
+    except Exception as exc:        # np.load's zip, format, pickle errors
+        raise UserError(f"argument --mnist: cannot load {path!r}: not a "
+                        f"NumPy .npz file ({type(exc).__name__})") from None
+    try:
         return data.mnist(path)
     except ValueError as exc:
         raise UserError(f"argument --mnist: {path!r}: "
                         f"{str(exc).replace('`', '')}") from None
-    except Exception as exc:        # zip and format errors of np.load
-        raise UserError(f"argument --mnist: cannot load {path!r}: not a "
-                        f"NumPy .npz file ({type(exc).__name__})") from None
 
 
 class EpochBar:
