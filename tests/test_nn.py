@@ -55,6 +55,7 @@ def rel_err(a, b):
 # --------------------------------------------------------------------------
 # Layers: forward and backward against autograd.
 
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
 @SETTINGS
 @given(rank=ranks, data=st.data())
 def test_conv_layer_matches_autograd(rank, data):
