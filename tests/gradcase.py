@@ -7,7 +7,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 import convpool
-from convpool import _formats as fm
+from convpool import layouts
+from convpool.transpose import from_canonical
 
 FEW = settings(max_examples=40, deadline=None,
                suppress_health_check=[HealthCheck.too_slow,
@@ -32,7 +33,7 @@ def from_torch_layout(a, data_format):
 
 def kernel_to_oi(k, kernel_format):
     """A kernel array as PyTorch's (F, C/groups, *K)."""
-    w = fm.kernel_to_spatial_io(k, kernel_format)
+    w = layouts.to_canonical_kernel(k, kernel_format)
     r = w.ndim - 2
     return np.ascontiguousarray(w.transpose(r + 1, r, *range(r)))
 
@@ -40,7 +41,7 @@ def kernel_to_oi(k, kernel_format):
 def kernel_from_oi(w, kernel_format):
     r = w.ndim - 2
     sio = w.transpose(*range(2, r + 2), 1, 0)
-    return np.ascontiguousarray(fm.kernel_from_spatial_io(sio, kernel_format))
+    return np.ascontiguousarray(from_canonical(sio, kernel_format))
 
 
 def torch_pad_list(pads):

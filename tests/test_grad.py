@@ -6,13 +6,15 @@ Asymmetric padding and the padding words go to PyTorch through F.pad
 padding from dx, as convpool must.
 """
 
+import inspect
+
 import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import convpool
-from convpool import _formats as fm
+from convpool import layouts
 from convpool import grad
 from convpool.geometry import resolve_padding
 from gradcase import (CONV_RANKS, FEW, POOL_RANKS, from_torch_layout,
@@ -40,8 +42,9 @@ def conv_cases(draw):
     return dict(rank=rank, groups=groups, cg=cg, fg=fg, k=k,
                 spatial=spatial, stride=stride, dilation=dilation,
                 padding=padding, pads=pads, n=draw(st.integers(1, 2)),
-                data_format=draw(st.sampled_from(fm.data_formats(rank))),
-                kernel_format=draw(st.sampled_from(fm.kernel_formats(rank))),
+                data_format=draw(st.sampled_from(layouts.data_formats(rank))),
+                kernel_format=draw(
+                    st.sampled_from(layouts.kernel_formats(rank))),
                 dtype=draw(st.sampled_from([np.float32, np.float64])),
                 seed=draw(st.integers(0, 2 ** 16)))
 
@@ -96,13 +99,19 @@ def pool_cases(draw):
     window = tuple(draw(st.integers(1, 3)) for _ in range(rank))
     stride = tuple(draw(st.integers(1, 3)) for _ in range(rank))
     padding = tuple(draw(st.integers(0, k // 2)) for k in window)
-    spatial = tuple(draw(st.integers(max(1, k - 2 * p), 7))
-                    for k, p in zip(window, padding))
+    mode = draw(st.sampled_from(["max", "avg"]))
+    # PyTorch pools average without dilation.
+    dilation = tuple(draw(st.integers(1, 2 if mode == "max" else 1))
+                     for _ in range(rank))
+    # PyTorch's avg_pool3d wants every axis at least the window, padding
+    # or not.
+    spatial = tuple(draw(st.integers(d * (k - 1) + 1, 8))
+                    for k, d in zip(window, dilation))
     return dict(rank=rank, window=window, stride=stride, padding=padding,
-                spatial=spatial, mode=draw(st.sampled_from(["max", "avg"])),
+                dilation=dilation, spatial=spatial, mode=mode,
                 ceil_mode=draw(st.booleans()),
                 count_include_pad=draw(st.booleans()),
-                data_format=draw(st.sampled_from(fm.data_formats(rank))),
+                data_format=draw(st.sampled_from(layouts.data_formats(rank))),
                 dtype=draw(st.sampled_from([np.float32, np.float64])),
                 values=draw(st.sampled_from(["ties", "nan", "normal"])),
                 seed=draw(st.integers(0, 2 ** 16)))
@@ -131,7 +140,7 @@ def test_pool_grad_matches_torch_autograd(case):
     if case["mode"] == "max":
         y = getattr(F, f"max_pool{rank}d")(
             tx, case["window"], case["stride"], case["padding"],
-            ceil_mode=case["ceil_mode"])
+            dilation=case["dilation"], ceil_mode=case["ceil_mode"])
     else:
         y = getattr(F, f"avg_pool{rank}d")(
             tx, case["window"], case["stride"], case["padding"],
@@ -143,8 +152,8 @@ def test_pool_grad_matches_torch_autograd(case):
     x_before = x.copy()
     dx = getattr(grad, f"pool{rank}d")(
         x, dy, case["window"], stride=case["stride"],
-        padding=case["padding"], mode=case["mode"],
-        ceil_mode=case["ceil_mode"],
+        padding=case["padding"], dilation=case["dilation"],
+        mode=case["mode"], ceil_mode=case["ceil_mode"],
         count_include_pad=case["count_include_pad"],
         data_format=case["data_format"])
     np.testing.assert_array_equal(x, x_before)
@@ -157,14 +166,18 @@ def test_pool_grad_matches_torch_autograd(case):
 @given(rank=st.sampled_from(POOL_RANKS), data=st.data())
 def test_avg_pool_grad_is_the_adjoint_of_the_forward(rank, data):
     """Average pooling is linear, so <dx, u> = <dy, pool(u)> for every u:
-    this covers the padding forms PyTorch lacks (words, asymmetric)."""
+    this covers what PyTorch lacks (padding words, asymmetric padding,
+    dilation)."""
     window = tuple(data.draw(st.integers(1, 3)) for _ in range(rank))
     spatial = tuple(data.draw(st.integers(3, 6)) for _ in range(rank))
     stride = tuple(data.draw(st.integers(1, 3)) for _ in range(rank))
+    dilation = tuple(data.draw(st.integers(1, 2)) for _ in range(rank))
     padding = data.draw(paddings(rank, most=1))
-    pads = resolve_padding(padding, spatial, window, stride)
-    assume(all(max(p) < k for p, k in zip(pads, window)))
+    pads = resolve_padding(padding, spatial, window, stride, dilation)
+    assume(all(max(p) < d * (k - 1) + 1 and n + sum(p) >= d * (k - 1) + 1
+               for p, k, d, n in zip(pads, window, dilation, spatial)))
     keywords = dict(stride=stride, padding=padding, mode="avg",
+                    dilation=dilation,
                     ceil_mode=data.draw(st.booleans()),
                     count_include_pad=data.draw(st.booleans()))
     rng = np.random.default_rng(data.draw(st.integers(0, 999)))
@@ -276,3 +289,63 @@ def test_bad_dy_and_forward_errors_name_the_argument():
         grad.pool2d(x, np.ones((2, 3, 3, 3)), 2)
     with pytest.raises(ValueError, match="`mode` must be one of"):
         grad.pool2d(x, np.ones((2, 2, 2, 3)), 2, mode="min")
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("rank", [1, 2, 3])
+def test_fold_padding_is_the_adjoint_of_numpy_pad(mode, rank):
+    rng = np.random.default_rng(rank)
+    spatial = (4, 3, 5)[:rank]
+    pads = ((2, 1), (0, 2), (3, 0))[:rank]
+    u = rng.standard_normal((2, *spatial, 3))
+    padded = np.pad(u, ((0, 0), *pads, (0, 0)), grad.NUMPY_PAD[mode])
+    g = rng.standard_normal(padded.shape)
+    np.testing.assert_allclose(
+        np.vdot(grad.fold_padding(g, spatial, pads, mode), u),
+        np.vdot(g, padded), rtol=1e-12)
+
+
+HAS_PAD_MODES = "padding_mode" in inspect.signature(
+    convpool.conv2d).parameters
+
+
+@pytest.mark.skipif(not HAS_PAD_MODES, reason="conv2d has no padding_mode")
+@pytest.mark.parametrize("rank", CONV_RANKS)
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_padding_modes_match_torch_autograd(rank, mode):
+    rng = np.random.default_rng(rank)
+    x_t = rng.standard_normal((2, 2, *(5,) * rank))
+    w_t = rng.standard_normal((3, 2, *(3,) * rank))
+    pads = ((2, 1),) * rank
+    fmt = layouts.data_formats(rank)[1]
+    kfmt = layouts.kernel_formats(rank)[1]
+    keywords = dict(padding=pads, stride=2, padding_mode=mode,
+                    data_format=fmt, kernel_format=kfmt)
+    y = getattr(convpool, f"conv{rank}d")(x_t, w_t, **keywords)
+    dy = rng.standard_normal(y.shape)
+    tx = torch.tensor(x_t, requires_grad=True)
+    tw = torch.tensor(w_t, requires_grad=True)
+    padded = F.pad(tx, torch_pad_list(pads), mode=mode)
+    getattr(F, f"conv{rank}d")(padded, tw, stride=2).backward(
+        torch.tensor(dy))
+    dx, dw, _ = getattr(grad, f"conv{rank}d")(x_t, w_t, dy, **keywords)
+    np.testing.assert_allclose(dx, tx.grad.numpy(), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(dw, tw.grad.numpy(), rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("mode", ["max", "avg"])
+def test_batch_chunks_do_not_change_the_gradients(monkeypatch, mode):
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((5, 6, 6, 3))
+    k = rng.standard_normal((3, 3, 3, 2))
+    dy = rng.standard_normal((5, 3, 3, 3))
+    dyc = rng.standard_normal((5, 6, 6, 2))
+    whole = grad.pool2d(x, dy, 3, stride=2, padding=1, mode=mode)
+    conv_whole = grad.conv2d(x, k, dyc, padding="same")
+    monkeypatch.setattr(grad, "POOL_CHUNK", 1)
+    monkeypatch.setattr(grad, "DK_BUDGET", 1)
+    np.testing.assert_allclose(
+        grad.pool2d(x, dy, 3, stride=2, padding=1, mode=mode), whole,
+        rtol=1e-13)
+    for a, b in zip(grad.conv2d(x, k, dyc, padding="same"), conv_whole):
+        np.testing.assert_allclose(a, b, rtol=1e-12)

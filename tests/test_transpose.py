@@ -7,7 +7,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import convpool
-from convpool import _formats as fm
+from convpool import layouts
 from convpool import grad
 from gradcase import (CONV_RANKS, FEW, from_torch_layout, kernel_from_oi,
                       to_torch_layout, tol)
@@ -32,8 +32,8 @@ def test_conv_transpose_matches_torch(rank, data):
     assume(all((i - 1) * s - 2 * p + d * (kk - 1) + op + 1 >= 1 for
                i, s, p, d, kk, op in zip(spatial, stride, padding, dilation,
                                          k, output_padding)))
-    data_format = draw(st.sampled_from(fm.data_formats(rank)))
-    kernel_format = draw(st.sampled_from(fm.kernel_formats(rank)))
+    data_format = draw(st.sampled_from(layouts.data_formats(rank)))
+    kernel_format = draw(st.sampled_from(layouts.kernel_formats(rank)))
     dtype = draw(st.sampled_from([np.float32, np.float64]))
     rng = np.random.default_rng(draw(st.integers(0, 999)))
     x_t = rng.standard_normal((2, groups * fg, *spatial)).astype(dtype)

@@ -7,9 +7,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import convpool
-from convpool import _formats as fm
+from convpool import layouts
 from convpool import grad
-from convpool.unpool import max_pool_with_indices
+from convpool.unpool import (adaptive_max_pool_with_indices,
+                             max_pool_with_indices)
 from gradcase import FEW, POOL_RANKS, from_torch_layout, to_torch_layout
 
 torch = pytest.importorskip("torch")
@@ -23,29 +24,35 @@ def test_indices_and_unpooling_match_torch(rank, data):
     window = tuple(draw(st.integers(1, 3)) for _ in range(rank))
     stride = tuple(draw(st.integers(1, 3)) for _ in range(rank))
     padding = tuple(draw(st.integers(0, k // 2)) for k in window)
-    spatial = tuple(draw(st.integers(max(1, k - 2 * p), 6))
-                    for k, p in zip(window, padding))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(rank))
+    spatial = tuple(draw(st.integers(d * (k - 1) + 1, 7))
+                    for k, d in zip(window, dilation))
     ceil_mode = draw(st.booleans())
-    data_format = draw(st.sampled_from(fm.data_formats(rank)))
+    data_format = draw(st.sampled_from(layouts.data_formats(rank)))
     rng = np.random.default_rng(draw(st.integers(0, 999)))
     x_t = rng.integers(0, 3, (2, 3, *spatial)).astype(np.float32)
     if draw(st.booleans()):
         x_t[rng.random(x_t.shape) < 0.25] = np.nan
     ref_v, ref_i = getattr(F, f"max_pool{rank}d")(
-        torch.tensor(x_t), window, stride, padding, ceil_mode=ceil_mode,
-        return_indices=True)
+        torch.tensor(x_t), window, stride, padding, dilation=dilation,
+        ceil_mode=ceil_mode, return_indices=True)
     x = from_torch_layout(x_t, data_format)
     values, indices = max_pool_with_indices(
-        x, window, stride=stride, padding=padding, ceil_mode=ceil_mode,
-        data_format=data_format)
+        x, window, stride=stride, padding=padding, dilation=dilation,
+        ceil_mode=ceil_mode, data_format=data_format)
     assert indices.dtype == np.int64 and values.dtype == x.dtype
     np.testing.assert_array_equal(to_torch_layout(indices, data_format),
                                   ref_i.numpy())
     np.testing.assert_array_equal(to_torch_layout(values, data_format),
                                   ref_v.numpy())
     np.testing.assert_array_equal(values, getattr(convpool, f"pool{rank}d")(
-        x, window, stride=stride, padding=padding, ceil_mode=ceil_mode,
-        data_format=data_format))
+        x, window, stride=stride, padding=padding, dilation=dilation,
+        ceil_mode=ceil_mode, data_format=data_format))
+    default = [(o - 1) * s - 2 * p + k for o, s, p, k in
+               zip(ref_v.shape[2:], stride, padding, window)]
+    if not all(d - s < n < d + s for d, s, n in
+               zip(default, stride, spatial)):
+        return                  # unpooling cannot rebuild x's size
     ref_u = getattr(F, f"max_unpool{rank}d")(
         ref_v, ref_i, window, stride, padding, output_size=x_t.shape[2:])
     got_u = getattr(convpool, f"max_unpool{rank}d")(
@@ -53,6 +60,26 @@ def test_indices_and_unpooling_match_torch(rank, data):
         output_size=x_t.shape[2:], data_format=data_format)
     np.testing.assert_array_equal(to_torch_layout(got_u, data_format),
                                   ref_u.numpy())
+
+
+@FEW
+@given(rank=st.sampled_from(POOL_RANKS), data=st.data())
+def test_adaptive_indices_match_torch(rank, data):
+    spatial = tuple(data.draw(st.integers(1, 7)) for _ in range(rank))
+    size = tuple(data.draw(st.integers(1, n + 1)) for n in spatial)
+    data_format = data.draw(st.sampled_from(layouts.data_formats(rank)))
+    rng = np.random.default_rng(data.draw(st.integers(0, 999)))
+    x_t = rng.integers(0, 3, (2, 2, *spatial)).astype(np.float64)
+    if data.draw(st.booleans()):
+        x_t[rng.random(x_t.shape) < 0.25] = np.nan
+    ref_v, ref_i = getattr(F, f"adaptive_max_pool{rank}d")(
+        torch.tensor(x_t), size, return_indices=True)
+    values, indices = adaptive_max_pool_with_indices(
+        from_torch_layout(x_t, data_format), size, data_format=data_format)
+    np.testing.assert_array_equal(to_torch_layout(indices, data_format),
+                                  ref_i.numpy())
+    np.testing.assert_array_equal(to_torch_layout(values, data_format),
+                                  ref_v.numpy())
 
 
 def test_unpool_default_size_and_repeated_indices_match_torch():

@@ -25,12 +25,13 @@ second slow path:
 
 import numpy as np
 
-from . import _formats as fm
+from . import layouts
 from . import _validate as v
-from .geometry import resolve_padding
-from .transpose import forward_conv, ntuple, transposed_conv
-from .unpool import (argmax_taps, forward_pool, plane_indices, pool_geometry,
-                     pool_keywords, scatter_planes, window_taps)
+from .geometry import ntuple, resolve_padding, window_counts
+from .transpose import forward_conv, from_canonical, transposed_conv
+from .unpool import (forward_pool, pool_geometry, pool_indices,
+                     pool_keywords, scatter_planes)
+from .windows import taps as window_taps
 
 __all__ = ["conv1d", "conv2d", "conv3d", "pool1d", "pool2d", "pool3d"]
 
@@ -39,8 +40,8 @@ def conv(rank, x, kernels, dy, *, stride=1, padding="valid", dilation=1,
          groups=1, bias=None, data_format=None, kernel_format=None,
          engine="auto", threads=None, **more):
     """Gradients of ``conv{rank}d`` (see :func:`conv2d`)."""
-    cl, cf = fm.data_formats(rank)
-    kformats = fm.kernel_formats(rank)
+    cl, cf = layouts.data_formats(rank)
+    kformats = layouts.kernel_formats(rank)
     data_format = cl if data_format is None else data_format
     kernel_format = kformats[0] if kernel_format is None else kernel_format
     keywords = dict(stride=stride, padding=padding, dilation=dilation,
@@ -57,22 +58,61 @@ def conv(rank, x, kernels, dy, *, stride=1, padding="valid", dilation=1,
     dy = _check_dy(dy, (len(x),) + probe.shape[1:])
     dtype = v.result_dtype(*[a for a in (x, kernels, bias, dy)
                              if a is not None])
-    xc = fm.to_channels_last(x, data_format).astype(dtype, copy=False)
-    w = fm.kernel_to_spatial_io(kernels, kernel_format).astype(
+    xc = layouts.to_canonical_data(x, data_format).astype(dtype, copy=False)
+    w = layouts.to_canonical_kernel(kernels, kernel_format).astype(
         dtype, copy=False)
-    dyc = fm.to_channels_last(dy, data_format).astype(dtype, copy=False)
+    dyc = layouts.to_canonical_data(dy, data_format).astype(dtype, copy=False)
     stride = ntuple(stride, rank, "stride")
     dilation = ntuple(dilation, rank, "dilation")
     pads = resolve_padding(padding, xc.shape[1:-1], w.shape[:-2], stride,
                            dilation)
+    mode = v.choose(more.get("padding_mode", "zeros"), tuple(NUMPY_PAD),
+                    "padding_mode")
     dx = np.empty(x.shape, dtype)
-    transposed_conv(dyc, w, fm.to_channels_last(dx, data_format), stride,
-                    dilation, [lo for lo, _ in pads], groups, engine, threads)
+    if mode != "zeros":
+        # PyTorch pads with the mode, then convolves without padding: the
+        # gradient of the padded input folds back onto the cells copied.
+        spatial = xc.shape[1:-1]
+        xc = np.pad(xc, ((0, 0), *pads, (0, 0)), NUMPY_PAD[mode])
+        pads = ((0, 0),) * rank
+        dxc = np.empty(xc.shape, dtype)
+    else:
+        dxc = layouts.to_canonical_data(dx, data_format)
+    transposed_conv(dyc, w, dxc, stride, dilation, [lo for lo, _ in pads],
+                    groups, engine, threads)
+    if mode != "zeros":
+        layouts.to_canonical_data(dx, data_format)[...] = fold_padding(
+            dxc, spatial, resolve_padding(padding, spatial, w.shape[:-2],
+                                          stride, dilation), mode)
     dk = kernel_grad(xc, dyc, w.shape[:-2], stride, dilation, pads, groups)
-    dk = np.ascontiguousarray(fm.kernel_from_spatial_io(dk, kernel_format),
+    dk = np.ascontiguousarray(from_canonical(dk, kernel_format),
                               dtype)
     db = dyc.sum(axis=tuple(range(rank + 1)), dtype=v.compute_dtype(dyc))
     return dx, dk, db.astype(dtype)
+
+
+# PyTorch's padding modes as numpy.pad's.
+NUMPY_PAD = {"zeros": "constant", "reflect": "reflect",
+             "replicate": "edge", "circular": "wrap"}
+
+
+def fold_padding(g, spatial, pads, mode):
+    """The adjoint of ``numpy.pad(x, pads, NUMPY_PAD[mode])``: the gradient
+    ``g`` of the padded channels-last array, with each padded cell's share
+    added to the cell it was copied from.
+
+    >>> fold_padding(np.ones((1, 5, 1)), (3,), ((1, 1),), "reflect")[0, :, 0]
+    array([1., 3., 1.])
+    """
+    for axis, (n, (lo, hi)) in enumerate(zip(spatial, pads), start=1):
+        source = np.pad(np.arange(n), (lo, hi), NUMPY_PAD[mode])
+        folded = np.take(g, range(lo, lo + n), axis=axis)
+        inner = np.moveaxis(folded, axis, 0)
+        border = [j for j in range(len(source)) if not lo <= j < lo + n]
+        for j in border:
+            inner[source[j]] += np.take(g, j, axis=axis)
+        g = folded
+    return g
 
 
 # Bytes of x and dy per batch chunk of the kernel gradient: each tap's
@@ -103,12 +143,13 @@ def kernel_grad(x, dy, k_shape, stride, dilation, pads, groups):
     dk = np.zeros((np.prod(k_shape, dtype=int), groups, cg, fg), work)
     per_image = max(dy[:1].size * (1 + c / f) * work.itemsize, 1)
     chunk = max(1, int(DK_BUDGET // per_image))
-    lows = [lo for lo, _ in pads]
     for n0 in range(0, n, chunk):
         xb, db = x[n0:n0 + chunk], dy[n0:n0 + chunk]
-        for t, out_sl, in_sl in window_taps(x.shape[1:-1], k_shape,
-                                            dy.shape[1:-1], stride,
-                                            dilation, lows):
+        for tap, out_sl, in_sl in window_taps(x.shape[1:-1], k_shape,
+                                              dy.shape[1:-1], stride,
+                                              dilation, pads):
+            t = np.ravel_multi_index(tap, k_shape)
+            out_sl, in_sl = (slice(None),) + out_sl, (slice(None),) + in_sl
             cols = xb[in_sl].reshape(-1, groups, cg).astype(work, copy=False)
             rows = db[out_sl].reshape(-1, groups, fg).astype(work,
                                                              copy=False)
@@ -209,7 +250,7 @@ def pool(rank, x, dy, window, *, stride=None, padding="valid", dilation=1,
          mode="max", ceil_mode=False, count_include_pad=False,
          data_format=None, **more):
     """Gradient of ``pool{rank}d`` (see :func:`pool2d`)."""
-    cl, cf = fm.data_formats(rank)
+    cl, cf = layouts.data_formats(rank)
     data_format = cl if data_format is None else data_format
     x = v.numeric_array(x, "x")
     keywords = pool_keywords(stride, padding, dilation, ceil_mode,
@@ -221,53 +262,51 @@ def pool(rank, x, dy, window, *, stride=None, padding="valid", dilation=1,
     mode = v.choose(mode, ("max", "avg"), "mode")
     dy = _check_dy(dy, (len(x),) + probe.shape[1:])
     dtype = v.result_dtype(x, dy)
-    xc = fm.to_channels_last(x, data_format)
-    dyc = fm.to_channels_last(dy, data_format)
+    xc = layouts.to_canonical_data(x, data_format)
+    dyc = layouts.to_canonical_data(dy, data_format)
     window, stride, dilation, pads = pool_geometry(rank, xc, window, stride,
                                                    padding, dilation)
-    lows = [lo for lo, _ in pads]
-    if mode == "max":
-        dx = np.zeros(x.shape, dtype)
-        _, taps = argmax_taps(xc, window, dyc.shape[1:-1], stride, dilation,
-                              lows)
-        indices = plane_indices(taps, xc.shape[1:-1], window, stride,
-                                dilation, lows)
-        overlap = any(s < (k - 1) * d + 1
-                      for k, s, d in zip(window, stride, dilation))
-        return scatter_planes(dyc.astype(dtype, copy=False), indices, dx,
-                              data_format == cl, accumulate=overlap)
-    return _avg_grad(xc, dyc, dtype, window, stride, dilation, pads,
-                     count_include_pad, data_format)
+    dx = np.zeros(x.shape, dtype)
+    dxc = layouts.to_canonical_data(dx, data_format)
+    overlap = any(s < (k - 1) * d + 1
+                  for k, s, d in zip(window, stride, dilation))
+    # Batch chunks bound the scratch (indices, masks) whatever the batch.
+    step = max(1, POOL_CHUNK // max(1, xc[:1].nbytes))
+    for n0 in range(0, len(x), step):
+        part = slice(n0, n0 + step)
+        if mode == "max":
+            _, indices = pool_indices(xc[part], window, stride, dilation,
+                                      pads, ceil_mode)
+            scatter_planes(dyc[part].astype(dtype, copy=False), indices,
+                           dx[part], data_format == cl, accumulate=overlap)
+        else:
+            _avg_grad(dyc[part], dxc[part], window, stride, dilation, pads,
+                      count_include_pad)
+    return dx
 
 
-def _avg_grad(x, dy, dtype, window, stride, dilation, pads, include_pad,
-              data_format):
-    """Every window adds ``dy / divisor`` to each of its real cells."""
-    work = v.compute_dtype(np.empty(0, dtype))
-    counts = [_axis_counts(*args, include_pad) for args in zip(
-        x.shape[1:-1], window, dy.shape[1:-1], stride, dilation, pads)]
-    divisor = counts[0]
-    for c in counts[1:]:
-        divisor = np.multiply.outer(divisor, c)
-    share = dy / divisor[..., None].astype(work)
-    dx = np.zeros(x.shape, work)
-    for _, out_sl, in_sl in window_taps(x.shape[1:-1], window, dy.shape[1:-1],
-                                        stride, dilation,
-                                        [lo for lo, _ in pads]):
-        dx[in_sl] += share[out_sl]
-    return np.ascontiguousarray(
-        fm.from_channels_last(dx, data_format), dtype)
+# Bytes of x per batch chunk of a pooling gradient.
+POOL_CHUNK = 8 << 20
 
 
-def _axis_counts(n, k, out, stride, dilation, pad, include_pad):
-    """Cells each window counts along one axis: its taps inside the input,
-    or inside the input and its padding (never past the padding, as in
-    PyTorch)."""
-    lo, hi = pad
-    low, high = (-lo, n + hi) if include_pad else (0, n)
-    cells = (np.arange(out)[:, None] * stride
-             + np.arange(k)[None, :] * dilation - lo)
-    return ((cells >= low) & (cells < high)).sum(axis=1)
+def _avg_grad(dy, dx, window, stride, dilation, pads, include_pad):
+    """Every window adds ``dy / divisor`` to each of its real cells of the
+    zeroed channels-last ``dx``."""
+    work = v.compute_dtype(dx)
+    divisor = np.ones((), work)
+    for n, k, o, s, (lo, hi), d in zip(dx.shape[1:-1], window,
+                                       dy.shape[1:-1], stride, pads,
+                                       dilation):
+        counts = window_counts(n, k, o, s, lo, hi, include_pad, d)
+        divisor = np.multiply.outer(divisor, np.array(counts, work))
+    share = dy / divisor[..., None]
+    acc = dx if dx.dtype == work else np.zeros(dx.shape, work)
+    for _, out_sl, in_sl in window_taps(dx.shape[1:-1], window,
+                                        dy.shape[1:-1], stride, dilation,
+                                        pads):
+        acc[(slice(None),) + in_sl] += share[(slice(None),) + out_sl]
+    if acc is not dx:
+        dx[...] = acc
 
 
 def pool2d(x, dy, window, *, stride=None, padding="valid", dilation=1,

@@ -23,9 +23,9 @@ import math
 
 import numpy as np
 
-from . import _formats as fm
+from . import layouts
 from . import _validate as v
-from .geometry import dilated_size, resolve_padding
+from .geometry import dilated_size, ntuple, resolve_padding
 
 __all__ = ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
            "transposed_conv"]
@@ -38,12 +38,26 @@ def forward_conv(rank):
     return getattr(convpool, f"conv{rank}d")
 
 
-def ntuple(value, rank, name, minimum=1):
-    """``geometry.ntuple`` (int or ``rank``-tuple to a tuple)."""
-    from . import geometry
-    if hasattr(geometry, "ntuple"):
-        return geometry.ntuple(value, rank, name, minimum=minimum)
-    return geometry.pair(value, name, minimum=minimum)
+def from_canonical(a, layout):
+    """View in ``layout`` of a channels-last batch or a spatial-IO kernel
+    array (the inverse of ``layouts.to_canonical_*``)."""
+    return a.transpose(layouts.permutation(_canonical(layout), layout))
+
+
+def shape_in(shape, layout):
+    """The shape in ``layout`` of a channels-last or spatial-IO ``shape``.
+
+    >>> shape_in((2, 5, 6, 3), "NCHW")
+    (2, 3, 5, 6)
+    """
+    return tuple(shape[i] for i in layouts.permutation(_canonical(layout),
+                                                       layout))
+
+
+def _canonical(layout):
+    rank = len(layout) - 2
+    return (layouts.data_formats(rank) if "N" in layout
+            else layouts.kernel_formats(rank))[0]
 
 
 def transposed_kernel(w, groups):
@@ -100,8 +114,8 @@ def transposed_conv(dy, w, out, stride, dilation, lows, groups,
     conv = forward_conv(rank)
     wt = transposed_kernel(w, groups)
     spatial, o_shape, k_shape = out.shape[1:-1], dy.shape[1:-1], w.shape[:-2]
-    data_format, kernel_format = (fm.data_formats(rank)[0],
-                                  fm.kernel_formats(rank)[0])
+    data_format, kernel_format = (layouts.data_formats(rank)[0],
+                                  layouts.kernel_formats(rank)[0])
     for phase in itertools.product(*(range(min(s, n)) for s, n in
                                      zip(stride, spatial))):
         dst = out[(slice(None),) + tuple(slice(r, None, s) for r, s in
@@ -165,10 +179,10 @@ def conv_transpose(rank, x, kernels, *, stride=1, padding=0,
                    threads=None):
     """Transposed convolution over ``rank`` spatial axes (see
     :func:`conv_transpose2d`)."""
-    cl, cf = fm.data_formats(rank)
+    cl, cf = layouts.data_formats(rank)
     data_format = v.choose(cl if data_format is None else data_format,
                            (cl, cf), "data_format")
-    kformats = fm.kernel_formats(rank)
+    kformats = layouts.kernel_formats(rank)
     kernel_format = v.choose(kformats[0] if kernel_format is None
                              else kernel_format, kformats, "kernel_format")
     x = v.numeric_array(x, "x")
@@ -186,8 +200,8 @@ def conv_transpose(rank, x, kernels, *, stride=1, padding=0,
                 f"`output_padding` must be smaller than `stride` or "
                 f"`dilation` on every axis, got {output_padding} with "
                 f"stride {stride} and dilation {dilation}")
-    xc = fm.to_channels_last(x, data_format)
-    w = fm.kernel_to_spatial_io(kernels, kernel_format)
+    xc = layouts.to_canonical_data(x, data_format)
+    w = layouts.to_canonical_kernel(kernels, kernel_format)
     _check_channels(groups, xc.shape[-1], w.shape, kernel_format)
     size, lows = transpose_geometry(padding, output_padding, xc.shape[1:-1],
                                     w.shape[:-2], stride, dilation)
@@ -199,8 +213,8 @@ def conv_transpose(rank, x, kernels, *, stride=1, padding=0,
                              [_check_bias(bias, w.shape[-2] * groups)])
     dtype = v.result_dtype(*arrays)
     shape = (xc.shape[0], *size, w.shape[-2] * groups)
-    out = np.empty(fm.shape_in(shape, data_format), dtype)
-    out_cl = fm.to_channels_last(out, data_format)
+    out = np.empty(shape_in(shape, data_format), dtype)
+    out_cl = layouts.to_canonical_data(out, data_format)
     transposed_conv(xc.astype(dtype, copy=False), w.astype(dtype, copy=False),
                     out_cl, stride, dilation, lows, groups, engine, threads)
     if bias is not None:
