@@ -2,8 +2,9 @@
 
 Run once with the old code and once with the new, e.g.::
 
-    PYTHONPATH=/path/to/old/src python docs/images/newcomer/make_pictures.py before
-    PYTHONPATH=src python docs/images/newcomer/make_pictures.py after
+    cd docs/images/newcomer
+    PYTHONPATH=/path/to/old/src python make_pictures.py before
+    PYTHONPATH=../../../src python make_pictures.py after
 
 Every input is made here (no downloads); the photo is matplotlib's sample.
 """
@@ -53,7 +54,8 @@ def photo_path(tmp):
 
 
 def main_(when):
-    out = lambda name: os.path.join(HERE, f"{name}_{when}.png")  # noqa: E731
+    def out(name):
+        return os.path.join(HERE, f"{name}_{when}.png")
     with tempfile.TemporaryDirectory() as tmp:
         x = gradient()
         x[5, 7] = np.inf

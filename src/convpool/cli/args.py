@@ -97,8 +97,10 @@ def padding_arg(text):
 def padding_text(padding):
     """How ``--padding`` was given, for messages.
 
-    >>> padding_text("same"), padding_text((2, 2)), padding_text(((1, 2), (3, 4)))
-    ('same', '2', '1,2,3,4')
+    >>> padding_text("same"), padding_text((2, 2))
+    ('same', '2')
+    >>> padding_text(((1, 2), (3, 4)))
+    '1,2,3,4'
     """
     if isinstance(padding, str):
         return padding

@@ -1,6 +1,7 @@
 """A one-line progress bar on stderr, drawn only when stderr is a terminal."""
 
 import sys
+import threading
 import time
 
 
@@ -38,11 +39,58 @@ class Progress:
             self.stream.flush()
 
 
-def chunks(n, parts=50):
-    """Slices that split ``range(n)`` into about ``parts`` equal chunks.
+def chunks(n, parts=50, least=1):
+    """Slices that split ``range(n)`` into about ``parts`` equal chunks,
+    each at least ``least`` long (but the last).
 
     >>> chunks(5, parts=2)
     [slice(0, 3, None), slice(3, 5, None)]
+    >>> len(chunks(100, parts=50, least=30))
+    4
     """
-    step = max(1, -(-n // parts))
+    step = max(1, least, -(-n // parts))
     return [slice(i, min(i + step, n)) for i in range(0, n, step)]
+
+
+class Heartbeat:
+    """Elapsed time on stderr while one call runs, for work that cannot be
+    cut into parts cheaply; drawn only on a terminal.
+
+    Use as a context manager; the line is redrawn every ``interval``
+    seconds by a daemon thread and ended when the block ends.
+    """
+
+    def __init__(self, label, stream=None, interval=0.25):
+        self.stream = sys.stderr if stream is None else stream
+        self.label = label
+        self.interval = interval
+        isatty = getattr(self.stream, "isatty", None)
+        self.enabled = bool(isatty and isatty())
+        self._stop = threading.Event()
+        self._thread = None
+        self.start = time.perf_counter()
+
+    def _draw(self):
+        elapsed = time.perf_counter() - self.start
+        self.stream.write(f"\r{self.label} {elapsed:.1f}s")
+        self.stream.flush()
+
+    def _beat(self):
+        while not self._stop.wait(self.interval):
+            self._draw()
+
+    def __enter__(self):
+        if self.enabled:
+            self._draw()
+            self._thread = threading.Thread(target=self._beat, daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join()
+            self._draw()
+            self.stream.write("\n")
+            self.stream.flush()
+        return False

@@ -4,9 +4,9 @@ from .. import runner
 from ..args import (KERNEL_NOTES, PAD_MODE_HELP, PADDING_HELP, pad_mode_arg,
                     padding_arg, parse_kernel, positive_pair)
 from ..convolve import (SLOW_MACS, apply_kernel, apply_kernel_in_bands,
-                        plan_chain)
+                        bands, plan_chain)
 from ..errors import library_errors
-from ..progress import Progress
+from ..progress import Heartbeat, Progress
 from ..scaling import SCALE_NOTES, auto_scale
 
 AUTO_NOTES = """\
@@ -21,7 +21,7 @@ examples:
   convpool filter photo.jpg -k sobel_x -o edges.png
   convpool filter photo.jpg -k gaussian:9,3 -k sharpen --pad-mode reflect -o soft.png
   convpool filter MNIST.npz --key X_train -k "[[1,0,-1],[1,0,-1],[1,0,-1]]" --padding valid -o conv.npy
-  convpool filter animals_1.npz -k kernels.npz --kernel-key k --stride 2 -o grid.png
+  convpool filter animals_1.npz -k k.npz --kernel-key k --stride 2 -o g.png
 """
 
 
@@ -52,10 +52,10 @@ def add_parser(subparsers):
     p.set_defaults(func=run)
 
 
-def _in_bands(args, x, kernels, rows):
+def _in_bands(args, x, kernels, steps):
     """One big picture: kernel after kernel, in bands of rows, with a
     progress bar counting the output rows of every step."""
-    progress = Progress(rows, "filter", unit="rows")
+    progress = Progress(sum(oh for oh, _ in steps), "filter", unit="rows")
     try:
         for text, k in zip(args.kernel, kernels):
             with library_errors(f"kernel {text!r}"):
@@ -66,14 +66,11 @@ def _in_bands(args, x, kernels, rows):
     return x
 
 
-def run(args):
-    """``convpool filter``."""
-    loaded = [parse_kernel(text, key=args.kernel_key) for text in args.kernel]
-    kernels = [k for k, _ in loaded]
-    source = runner.read(args, [args.input] + [p for _, p in loaded])
-    data = source.data
-    macs, rows = plan_chain(data.shape, data.dtype, kernels, args.kernel,
-                      args.padding, args.stride)
+def _filter(args, data, kernels):
+    """Every kernel in turn over the batch, with the progress display that
+    fits the job."""
+    macs, steps = plan_chain(data.shape, data.dtype, kernels, args.kernel,
+                             args.padding, args.stride)
 
     def step(x):
         for text, k in zip(args.kernel, kernels):
@@ -82,11 +79,21 @@ def run(args):
                                  args.pad_mode)
         return x
 
-    if len(data) == 1 and macs > SLOW_MACS:
-        result = _in_bands(args, data, kernels, rows)
-    else:
-        result = runner.over_batch(data, step, "filter")
+    if len(data) > 1 or macs <= SLOW_MACS:
+        return runner.over_batch(data, step, "filter")
+    if all(len(bands(oh, kh)) >= 3 for oh, kh in steps):
+        return _in_bands(args, data, kernels, steps)
+    # Kernels too tall for bands to pay: show the time instead.
+    with Heartbeat(f"filter: one picture, {macs:.2g} multiply-adds"):
+        return step(data)
+
+
+def run(args):
+    """``convpool filter``."""
+    loaded = [parse_kernel(text, key=args.kernel_key) for text in args.kernel]
+    kernels = [k for k, _ in loaded]
+    source = runner.read(args, [args.input] + [p for _, p in loaded])
+    result = _filter(args, source.data, kernels)
     scale = auto_scale(kernels) if args.scale == "auto" else args.scale
     runner.finish(args, source, result, scale)
     return 0
-

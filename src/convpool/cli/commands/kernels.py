@@ -36,6 +36,9 @@ def add_parser(subparsers):
         epilog=EPILOG)
     p.add_argument("names", nargs="*", metavar="KERNEL",
                    help="kernels to print (default: every named kernel)")
+    p.add_argument("--kernel-key", metavar="NAME",
+                   help="which array of an .npz KERNEL file (default: its "
+                        "only array)")
     p.add_argument("--gallery", metavar="OUT.png",
                    help="draw each kernel's effect into this picture")
     p.add_argument("--image", metavar="PICTURE",
@@ -62,7 +65,8 @@ def format_matrix(kernel):
 def run(args):
     """``convpool kernels``."""
     specs = args.names or named.names()
-    loaded = [(spec, parse_kernel(spec, "KERNEL")[0]) for spec in specs]
+    loaded = [(spec, parse_kernel(spec, "KERNEL", key=args.kernel_key)[0])
+              for spec in specs]
     if args.gallery:
         _gallery(args, loaded)
         return 0
