@@ -40,10 +40,13 @@ writes to --out:
   (N, H*W), values in 0-1 (or 0-255), used at their own size; labels
   (N,) class numbers or one-hot rows.
 
+Without options the run takes about 10-30 s on 2 cores and ends near
+99% validation accuracy.
+
 examples:
-  convpool train
-  convpool train --epochs 5 --out runs/digits
-  convpool train --mnist MNIST.npz --epochs 3 --batch-size 128
+  convpool train --epochs 3 --out digits
+  convpool train --limit 300 --epochs 2 --seed 1    a quick look
+  convpool train --mnist MNIST.npz --epochs 1 --batch-size 128
 """
 
 
