@@ -157,6 +157,14 @@ def test_relu_gradient_at_zero_is_zero():
     assert layer.backward(np.ones((1, 3))).tolist() == [[0.0, 0.0, 1.0]]
 
 
+def test_dropout_masks_follow_the_network_seed():
+    def masks(seed):
+        net = nn.Sequential([nn.Dropout(0.5)], (6,), seed=seed)
+        return net.forward(np.ones((4, 6)), training=True)
+    np.testing.assert_array_equal(masks(1), masks(1))
+    assert not np.array_equal(masks(1), masks(2))
+
+
 def test_dropout_scales_kept_values_and_is_off_when_evaluating():
     layer = nn.Dropout(0.25, seed=0)
     x = np.ones((200, 50))

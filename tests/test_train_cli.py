@@ -1,6 +1,9 @@
 """``convpool train``: a tiny run's output files, and its mistakes."""
 
+import io
 import json
+import re
+import sys
 import zipfile
 
 import numpy as np
@@ -119,7 +122,7 @@ def test_bad_numbers_exit_2_with_one_line(capsys, tmp_path, argv, message):
     status, out, err = run(capsys, "train", *argv, "--out", tmp_path)
     assert status == 2
     assert len(err.strip().splitlines()) == 1
-    assert pytest.importorskip("re").search(message, err)
+    assert re.search(message, err)
     assert not list(tmp_path.iterdir())
 
 
@@ -170,7 +173,7 @@ def test_bad_files_exit_2_with_one_line(capsys, tmp_path, make, message):
     assert status == 2, err
     assert len(err.strip().splitlines()) == 1
     assert err.startswith("convpool train: error: ")
-    assert pytest.importorskip("re").search(message, err), err
+    assert re.search(message, err), err
     assert "Traceback" not in err
 
 
@@ -188,6 +191,24 @@ def test_no_progress_bar_off_a_terminal(tiny_run, capsys):
     assert status == 0
     assert err == "" and "\r" not in out
     assert out.count("epoch") == 1
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_per_epoch_on_a_terminal(tmp_path, monkeypatch,
+                                              capsys):
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert main(["train", "--limit", "64", "--epochs", "2",
+                 "--batch-size", "32", "--out", str(tmp_path)]) == 0
+    bar = terminal.getvalue()
+    assert re.search(r"\repoch 1/2 loss \d\.\d{4} accuracy [\d.]+% "
+                     r"\[#{15} {15}\]  50% 32/64 images", bar), bar
+    assert re.search(r"\repoch 2/2 .* 100% 64/64 images", bar)
+    assert bar.count("\n") == 2                       # one line per epoch
 
 
 def test_npz_zipfile_is_checked_before_training(tmp_path):

@@ -195,13 +195,20 @@ class Flatten(Layer):
 class Dropout(Layer):
     """Zero each value with probability ``rate`` while training, scaling the
     rest by ``1 / (1 - rate)`` (inverted dropout); the identity otherwise.
+    The masks are drawn from ``seed``, or from the network's seed.
     """
 
     def __init__(self, rate, *, seed=None):
         super().__init__()
         if not 0 <= rate < 1:
             raise ValueError(f"`rate` must be in [0, 1), got {rate!r}")
-        self.rate, self.rng = rate, np.random.default_rng(seed)
+        self.rate = rate
+        self.rng = None if seed is None else np.random.default_rng(seed)
+
+    def build(self, input_shape, rng, dtype):
+        # Without a seed of its own, the masks follow the network's seed.
+        if self.rng is None:
+            self.rng = np.random.default_rng(rng.integers(2 ** 63))
 
     def forward(self, x):
         if not self.training or not self.rate:
