@@ -117,6 +117,8 @@ def test_mnist_file_with_a_test_set(tmp_path, capsys):
     (["--lr", "-0.1"], r"argument --lr: must be a number > 0, got -0.1"),
     (["--lr", "abc"], r"argument --lr: must be a number, got 'abc'"),
     (["--batch-size", "0"], r"argument --batch-size: must be >= 1, got 0"),
+    (["--optimizer", "sgd", "--momentum", "-1"],
+     r"argument --momentum: must be >= 0, got -1.0"),
 ])
 def test_bad_numbers_exit_2_with_one_line(capsys, tmp_path, argv, message):
     status, out, err = run(capsys, "train", *argv, "--out", tmp_path)

@@ -26,9 +26,13 @@ class Layer:
         """Create the parameters for inputs of shape ``(N, *input_shape)``."""
 
     def forward(self, x):
+        """The layer's output for a batch ``x``; keeps what ``backward``
+        needs."""
         raise NotImplementedError
 
     def backward(self, dy):
+        """``dx`` from ``dy`` (the loss gradient with respect to the last
+        output); fills ``grads``."""
         raise NotImplementedError
 
     def __repr__(self):
@@ -51,6 +55,18 @@ class Conv(Layer):
         Add a learned bias of shape (F,).
     init : 'he' or 'glorot'
         How the kernel is initialised; the bias starts at zero.
+
+    Examples
+    --------
+    >>> conv = Conv2D(4, 3, padding="same", stride=2)
+    >>> x = np.ones((2, 5, 5, 3))
+    >>> conv.build(x.shape[1:], np.random.default_rng(0), np.float64)
+    >>> y = conv.forward(x)
+    >>> y.shape, conv.params["kernel"].shape
+    ((2, 3, 3, 4), (3, 3, 3, 4))
+    >>> dx = conv.backward(np.ones_like(y))
+    >>> dx.shape, conv.grads["bias"].tolist()
+    ((2, 5, 5, 3), [18.0, 18.0, 18.0, 18.0])
     """
 
     rank = None
@@ -98,8 +114,18 @@ class Conv(Layer):
 class Pool(Layer):
     """Max or average pooling over ``rank`` spatial axes.
 
-    ``window``, ``stride`` (default: the window), ``padding`` and
-    ``count_include_pad`` mean what they mean in ``convpool.pool2d``.
+    ``window``, ``stride`` (default: the window), ``padding`` and the
+    other keywords (``ceil_mode``, ``count_include_pad``) mean what they
+    mean in ``convpool.pool2d``.
+
+    Examples
+    --------
+    >>> pool = MaxPool2D(2)
+    >>> x = np.arange(16.0).reshape(1, 4, 4, 1)
+    >>> pool.forward(x)[0, :, :, 0].tolist()
+    [[5.0, 7.0], [13.0, 15.0]]
+    >>> pool.backward(np.ones((1, 2, 2, 1)))[0, :2, :, 0].tolist()
+    [[0.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 1.0]]
     """
 
     rank, mode = None, None
