@@ -27,6 +27,10 @@ import numpy as np
 
 from . import layouts
 from . import _validate as v
+from .borders import resolve_pad_mode
+from .engines import resolve_threads
+from .engines._blas import one_blas_thread
+from .engines._parallel import run_blocks
 from .geometry import ntuple, resolve_padding, window_counts
 from .transpose import forward_conv, from_canonical, transposed_conv
 from .unpool import (forward_pool, pool_geometry, pool_indices,
@@ -66,38 +70,32 @@ def conv(rank, x, kernels, dy, *, stride=1, padding="valid", dilation=1,
     dilation = ntuple(dilation, rank, "dilation")
     pads = resolve_padding(padding, xc.shape[1:-1], w.shape[:-2], stride,
                            dilation)
-    mode = v.choose(more.get("padding_mode", "zeros"), tuple(NUMPY_PAD),
-                    "padding_mode")
+    mode = resolve_pad_mode(more.get("padding_mode", "zeros"),
+                            "padding_mode")
     dx = np.empty(x.shape, dtype)
-    if mode != "zeros":
+    dxc = layouts.to_canonical_data(dx, data_format)
+    if mode == "constant":
+        transposed_conv(dyc, w, dxc, stride, dilation,
+                        [lo for lo, _ in pads], groups, engine, threads)
+    else:
         # PyTorch pads with the mode, then convolves without padding: the
         # gradient of the padded input folds back onto the cells copied.
-        spatial = xc.shape[1:-1]
-        xc = np.pad(xc, ((0, 0), *pads, (0, 0)), NUMPY_PAD[mode])
-        pads = ((0, 0),) * rank
-        dxc = np.empty(xc.shape, dtype)
-    else:
-        dxc = layouts.to_canonical_data(dx, data_format)
-    transposed_conv(dyc, w, dxc, stride, dilation, [lo for lo, _ in pads],
-                    groups, engine, threads)
-    if mode != "zeros":
-        layouts.to_canonical_data(dx, data_format)[...] = fold_padding(
-            dxc, spatial, resolve_padding(padding, spatial, w.shape[:-2],
-                                          stride, dilation), mode)
-    dk = kernel_grad(xc, dyc, w.shape[:-2], stride, dilation, pads, groups)
+        padded = np.pad(xc, ((0, 0), *pads, (0, 0)), mode)
+        dpadded = np.empty(padded.shape, dtype)
+        transposed_conv(dyc, w, dpadded, stride, dilation, [0] * rank,
+                        groups, engine, threads)
+        dxc[...] = fold_padding(dpadded, xc.shape[1:-1], pads, mode)
+        xc, pads = padded, ((0, 0),) * rank
+    dk = kernel_grad(xc, dyc, w.shape[:-2], stride, dilation, pads, groups,
+                     threads)
     dk = np.ascontiguousarray(from_canonical(dk, kernel_format),
                               dtype)
     db = dyc.sum(axis=tuple(range(rank + 1)), dtype=v.compute_dtype(dyc))
     return dx, dk, db.astype(dtype)
 
 
-# PyTorch's padding modes as numpy.pad's.
-NUMPY_PAD = {"zeros": "constant", "reflect": "reflect",
-             "replicate": "edge", "circular": "wrap"}
-
-
 def fold_padding(g, spatial, pads, mode):
-    """The adjoint of ``numpy.pad(x, pads, NUMPY_PAD[mode])``: the gradient
+    """The adjoint of ``numpy.pad(x, pads, mode)``: the gradient
     ``g`` of the padded channels-last array, with each padded cell's share
     added to the cell it was copied from.
 
@@ -105,7 +103,7 @@ def fold_padding(g, spatial, pads, mode):
     array([1., 3., 1.])
     """
     for axis, (n, (lo, hi)) in enumerate(zip(spatial, pads), start=1):
-        source = np.pad(np.arange(n), (lo, hi), NUMPY_PAD[mode])
+        source = np.pad(np.arange(n), (lo, hi), mode)
         folded = np.take(g, range(lo, lo + n), axis=axis)
         inner = np.moveaxis(folded, axis, 0)
         border = [j for j in range(len(source)) if not lo <= j < lo + n]
@@ -117,12 +115,13 @@ def fold_padding(g, spatial, pads, mode):
 
 # Bytes of x and dy per batch chunk of the kernel gradient: each tap's
 # slices are copied into contiguous matrices for BLAS, and chunks of about
-# 1 MiB kept those copies in cache (measured 1.0-1.5x faster than 4-16 MiB
-# chunks on W1 and W5).
+# 1 MiB kept those copies in cache (measured 1.0-1.6x faster than 4-16 MiB
+# chunks on W1 and W5, single runs on a noisy machine).
 DK_BUDGET = 1 << 20
 
 
-def kernel_grad(x, dy, k_shape, stride, dilation, pads, groups):
+def kernel_grad(x, dy, k_shape, stride, dilation, pads, groups,
+                threads=None):
     """``dk[t, c, f] = sum_{n, o} x[n, o * s + t * d - lo, c] * dy[n, o, f]``
     for channels-last ``x`` (N, *S, C) and ``dy`` (N, *O, F); returns (*K,
     C/groups, F) in the compute dtype.
@@ -138,24 +137,54 @@ def kernel_grad(x, dy, k_shape, stride, dilation, pads, groups):
     0.14 s and 18 ms.  So it is computed tap by tap.
     """
     n, c, f = x.shape[0], x.shape[-1], dy.shape[-1]
-    cg, fg = c // groups, f // groups
     work = v.compute_dtype(x, dy)
-    dk = np.zeros((np.prod(k_shape, dtype=int), groups, cg, fg), work)
+    taps = [(np.ravel_multi_index(tap, k_shape), (slice(None),) + out_sl,
+             (slice(None),) + in_sl)
+            for tap, out_sl, in_sl in window_taps(
+                x.shape[1:-1], k_shape, dy.shape[1:-1], stride, dilation,
+                pads)]
     per_image = max(dy[:1].size * (1 + c / f) * work.itemsize, 1)
     chunk = max(1, int(DK_BUDGET // per_image))
-    for n0 in range(0, n, chunk):
-        xb, db = x[n0:n0 + chunk], dy[n0:n0 + chunk]
-        for tap, out_sl, in_sl in window_taps(x.shape[1:-1], k_shape,
-                                              dy.shape[1:-1], stride,
-                                              dilation, pads):
-            t = np.ravel_multi_index(tap, k_shape)
-            out_sl, in_sl = (slice(None),) + out_sl, (slice(None),) + in_sl
-            cols = xb[in_sl].reshape(-1, groups, cg).astype(work, copy=False)
-            rows = db[out_sl].reshape(-1, groups, fg).astype(work,
-                                                             copy=False)
-            dk[t] += cols.transpose(1, 2, 0) @ rows.transpose(1, 0, 2)
+    # Each thread sums a fixed share of the batch, with one BLAS thread
+    # (with OpenBLAS's own threads W5's kernel gradient on 16 images took
+    # 4.7 s instead of 0.27 s on the shared, loaded 2-core machine); the
+    # shares add up in a fixed order, so the result does not depend on
+    # scheduling.
+    parts = max(1, min(resolve_threads(threads), n))
+    bounds = [n * i // parts for i in range(parts + 1)]
+    partials = {}
+
+    def share(n0, n1, _r0, _r1, _scratch):
+        acc = np.zeros((int(np.prod(k_shape)), groups,
+                        c // groups, f // groups), work)
+        for b0 in range(n0, n1, chunk):
+            b1 = min(b0 + chunk, n1)
+            _add_taps(acc, x[b0:b1], dy[b0:b1], taps, groups, work)
+        partials[n0] = acc
+
+    blocks = [(b0, b1, 0, 0) for b0, b1 in zip(bounds, bounds[1:])]
+    if parts > 1:
+        with one_blas_thread():
+            run_blocks(share, blocks, parts)
+    else:
+        run_blocks(share, blocks, parts)
+    dk = partials[0]
+    for b0 in bounds[1:-1]:
+        dk += partials[b0]
     # (taps, groups, C/g, F/g) -> (*K, C/g, F), filters group-major.
-    return dk.transpose(0, 2, 1, 3).reshape(*k_shape, cg, f)
+    return dk.transpose(0, 2, 1, 3).reshape(*k_shape, c // groups, f)
+
+
+def _add_taps(acc, x, dy, taps, groups, work):
+    """``acc[t] += x[in_slices].T @ dy[out_slices]`` per tap and group."""
+    cg, fg = x.shape[-1] // groups, dy.shape[-1] // groups
+    for t, out_sl, in_sl in taps:
+        cols = x[in_sl].reshape(-1, groups, cg).astype(work, copy=False)
+        rows = dy[out_sl].reshape(-1, groups, fg).astype(work, copy=False)
+        if groups == 1:        # a plain GEMM: measured 2x the batched one
+            acc[t, 0] += cols[:, 0].T @ rows[:, 0]
+        else:
+            acc[t] += cols.transpose(1, 2, 0) @ rows.transpose(1, 0, 2)
 
 
 def _check_dy(dy, shape):

@@ -45,10 +45,9 @@ def out_channels(kernel, channels):
 def convolve_with_border(x, kernel, pads, stride, pad_mode):
     """Filter an (N, H, W, C) batch with explicit ``pads`` and a border mode.
 
-    The one place the command makes borders.  Once ``conv2d`` takes
-    ``padding_mode`` (issue 11 item 15) this body becomes one call:
-    ``conv2d(x, weights, stride=stride, padding=pads, groups=groups,
-    padding_mode=...)``.
+    The one place the command makes borders: ``conv2d``'s ``padding_mode``
+    gathers bordered chunks of the batch (no padded copy of it), and one
+    picture with a 2-D kernel goes through ``filter2d``'s banded borders.
     """
     weights, groups = as_hwio(kernel, x.shape[3])
     if pad_mode == "constant":
@@ -58,8 +57,8 @@ def convolve_with_border(x, kernel, pads, stride, pad_mode):
         # padding a copy of the whole picture.
         return filter2d(x[0], kernel, padding=pads, stride=stride,
                         pad_mode=pad_mode)[None]
-    x = np.pad(x, ((0, 0),) + pads + ((0, 0),), mode=pad_mode)
-    return conv2d(x, weights, stride=stride, groups=groups)
+    return conv2d(x, weights, stride=stride, padding=pads, groups=groups,
+                  padding_mode=pad_mode)
 
 
 def apply_kernel(x, kernel, padding, stride, pad_mode):
