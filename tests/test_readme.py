@@ -75,7 +75,9 @@ def example_files(tmp_path, monkeypatch):
     photo = rng.integers(0, 256, (240, 260, 3), dtype=np.uint8)
     Image.fromarray(photo).save("photo.jpg")
     np.savez("MNIST.npz", X_train=rng.random((6, 28, 28)).astype(np.float32),
-             Y_train=rng.integers(0, 10, 6))
+             Y_train=rng.integers(0, 10, 6),
+             X_valid=rng.random((4, 28, 28)).astype(np.float32),
+             Y_valid=rng.integers(0, 10, 4))
     np.savez("animals_1.npz",
              data=rng.integers(0, 256, (3, 32, 32, 3), dtype=np.uint8))
     np.save("batch.npy", rng.random((4, 12, 10)))

@@ -12,20 +12,15 @@ Three kinds of check:
   (``convpool.conv2d`` / ``convpool.pool2d``).
 """
 
-import ast
-import doctest
 import functools
 import importlib.util
 import inspect
 import math
-import os
 import pathlib
-import subprocess
-import sys
 
 import numpy as np
-import pycodestyle
 import pytest
+import task_rules as rules
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -52,15 +47,6 @@ TASKS = {
 }
 STEMS = sorted(TASKS)
 
-# Loops in disguise: comprehensions and generators are loops; these calls
-# run Python code per element.
-LOOP_NODES = (ast.While, ast.AsyncFor, ast.ListComp, ast.SetComp,
-              ast.DictComp, ast.GeneratorExp)
-LOOPING_CALLS = {"map", "filter", "reduce", "iter", "next", "eval", "exec",
-                 "compile", "__import__", "vectorize", "frompyfunc",
-                 "apply_along_axis", "apply_over_axes", "fromiter",
-                 "fromfunction", "nditer", "ndindex", "ndenumerate"}
-
 SETTINGS = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 LIBRARY_SETTINGS = settings(max_examples=30, deadline=None,
@@ -83,10 +69,6 @@ def module(stem):
 
 def task(stem):
     return getattr(module(stem), TASKS[stem][0])
-
-
-def tree(stem):
-    return ast.parse(path_of(stem).read_text(), filename=str(path_of(stem)))
 
 
 # --------------------------------------------------------------------------
@@ -176,29 +158,26 @@ def test_reference_on_a_hand_computed_case():
 
 
 # --------------------------------------------------------------------------
-# The course's file rules.
+# The course's file rules (checked by tests/task_rules.py).
 
 @pytest.mark.parametrize("stem", STEMS)
 def test_first_line_is_the_shebang(stem):
-    first = path_of(stem).read_text().split("\n", 1)[0]
-    assert first == "#!/usr/bin/env python3"
+    rules.check_shebang(path_of(stem))
 
 
 @pytest.mark.parametrize("stem", STEMS)
 def test_file_is_executable(stem):
-    assert os.access(path_of(stem), os.X_OK)
+    rules.check_executable(path_of(stem))
 
 
 @pytest.mark.parametrize("stem", STEMS)
 def test_file_ends_with_a_newline(stem):
-    assert path_of(stem).read_bytes().endswith(b"\n")
+    rules.check_ends_with_newline(path_of(stem))
 
 
 @pytest.mark.parametrize("stem", STEMS)
 def test_pycodestyle_clean(stem):
-    report = pycodestyle.StyleGuide(quiet=True).check_files(
-        [str(path_of(stem))])
-    assert report.total_errors == 0
+    rules.check_pycodestyle(path_of(stem))
 
 
 def test_readme_exists():
@@ -207,48 +186,22 @@ def test_readme_exists():
 
 @pytest.mark.parametrize("stem", STEMS)
 def test_docstrings(stem):
-    t = tree(stem)
-    assert ast.get_docstring(t)
-    functions = [n for n in ast.walk(t) if isinstance(n, ast.FunctionDef)]
-    assert functions
-    assert all(ast.get_docstring(f) for f in functions)
-    # and as the course checks them: through __doc__ after importing
-    assert module(stem).__doc__.strip()
-    assert task(stem).__doc__.strip()
+    rules.check_docstrings(path_of(stem), TASKS[stem][0])
 
 
 @pytest.mark.parametrize("stem", STEMS)
 def test_only_import_is_numpy_as_np(stem):
-    imports = [n for n in ast.walk(tree(stem))
-               if isinstance(n, (ast.Import, ast.ImportFrom))]
-    assert len(imports) == 1
-    (imp,) = imports
-    assert isinstance(imp, ast.Import)
-    assert [(a.name, a.asname) for a in imp.names] == [("numpy", "np")]
+    rules.check_only_numpy_import(path_of(stem))
 
 
 @pytest.mark.parametrize("stem", STEMS)
 def test_no_np_convolve(stem):
-    assert not [n for n in ast.walk(tree(stem))
-                if isinstance(n, ast.Attribute) and n.attr == "convolve"]
+    rules.check_no_np_convolve(path_of(stem))
 
 
 @pytest.mark.parametrize("stem", STEMS)
 def test_loop_budget(stem):
-    t = tree(stem)
-    nodes = list(ast.walk(t))
-    fors = sum(isinstance(n, ast.For) for n in nodes)
-    assert fors <= TASKS[stem][2]
-    assert not [type(n).__name__ for n in nodes if isinstance(n, LOOP_NODES)]
-    called = set()
-    for n in nodes:
-        if isinstance(n, ast.Call):
-            f = n.func
-            called.add(f.id if isinstance(f, ast.Name) else
-                       f.attr if isinstance(f, ast.Attribute) else None)
-    assert not called & LOOPING_CALLS
-    defined = {n.name for n in nodes if isinstance(n, ast.FunctionDef)}
-    assert not called & defined, "recursion"
+    rules.check_loop_budget(path_of(stem), TASKS[stem][2])
 
 
 @pytest.mark.parametrize("stem", STEMS)
@@ -259,25 +212,12 @@ def test_signature(stem):
 
 @pytest.mark.parametrize("stem", STEMS)
 def test_doctests(stem):
-    result = doctest.testmod(module(stem), verbose=False)
-    assert result.attempted > 0
-    assert result.failed == 0
+    rules.check_doctests(path_of(stem))
 
 
 @pytest.mark.parametrize("stem", STEMS)
 def test_runs_as_a_script_on_its_own(stem):
-    # The shebang works and the file needs nothing beside it (no convpool).
-    done = subprocess.run([str(path_of(stem))], cwd="/",
-                          capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "PYTHONPATH": ""})
-    assert done.returncode == 0, done.stderr
-    assert done.stdout == ""
-    done = subprocess.run(
-        [sys.executable, "-c",
-         f"print(__import__({stem!r}).{TASKS[stem][0]}.__doc__)"],
-        cwd=TASK_DIR, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip()
+    rules.check_runs_alone(path_of(stem), TASKS[stem][0])
 
 
 # --------------------------------------------------------------------------

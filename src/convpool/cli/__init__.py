@@ -18,7 +18,7 @@ from .errors import UserError
 
 __all__ = ["main", "build_parser", "COMMANDS"]
 
-COMMANDS = ("demo", "filter", "pool", "animate", "kernels")
+COMMANDS = ("demo", "filter", "pool", "animate", "kernels", "train")
 
 EPILOG = """\
 examples:
