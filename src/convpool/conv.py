@@ -8,6 +8,7 @@ engine and runs it (``convpool.engines``).
 import numpy as np
 
 from . import _validate as v
+from .backends import dask_op, is_dask
 from .engines import ENGINES, conv_nhwc, filter_planes, resolve_threads
 from .geometry import dilated_size, output_size, pair, resolve_padding
 
@@ -105,6 +106,8 @@ def conv2d(x, kernels, *, stride=1, padding="valid", dilation=1, groups=1,
     array([[10., 18.],
            [42., 50.]])
     """
+    if is_dask(x):
+        return dask_op(conv2d, locals())
     x = v.numeric_array(x, "x")
     kernels = v.numeric_array(kernels, "kernels")
     data_format = v.choose(data_format, v.DATA_FORMATS, "data_format")
@@ -205,6 +208,8 @@ def filter2d(image, kernel, *, padding="same", stride=1, pad_mode="constant"):
            [3.33, 4.  , 4.67],
            [5.33, 6.  , 6.67]])
     """
+    if is_dask(image):
+        return dask_op(filter2d, locals())
     image = v.numeric_array(image, "image")
     kernel = v.numeric_array(kernel, "kernel")
     v.check_ndim(image, (2, 3), "image", "(H, W) or (H, W, C)")

@@ -5,6 +5,7 @@ import inspect
 import numpy as np
 
 from . import _validate as v
+from .backends import dask_op, is_dask
 from .engines import pool_nhwc, resolve_threads
 from .geometry import pair, pool_output_size, resolve_padding
 
@@ -68,6 +69,8 @@ def pool2d(x, window, *, stride=None, padding="valid", mode="max",
     array([[ 5. ,  6.5],
            [11. , 12.5]])
     """
+    if is_dask(x):
+        return dask_op(pool2d, locals())
     x = v.numeric_array(x, "x")
     mode = v.choose(mode, MODES, "mode")
     data_format = v.choose(data_format, v.DATA_FORMATS, "data_format")
