@@ -316,7 +316,6 @@ def ceil_div(a, b):
     return -(-a // b)
 
 
-
 # ---------------------------------------------------------------------------
 # Chunked geometry (the Dask backend, convpool.backends.dask).
 #
@@ -383,9 +382,13 @@ def clamp_chunks(out_chunks, n, k, stride=1, dilation=1, lo=0, hi=0):
     (1, 2)
     >>> clamp_chunks((4, 4), 8, 3)
     (4, 4)
+    >>> clamp_chunks((1, 1, 1), 2, 1, stride=2, lo=2, hi=2)
+    (3,)
     """
     out = sum(out_chunks)
     first, stop = reachable_outputs(n, k, stride, dilation, lo, hi)
+    if stop - first < 2:      # at most one cell reaches the input
+        return (out,)
     bounds, edge = [0], 0
     for size in out_chunks[:-1]:
         edge += size

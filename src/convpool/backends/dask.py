@@ -180,8 +180,9 @@ class _Plan:
         self.dtype = sample.dtype
         axes = self.spatial_axes
         window, stride, dilation = self._window(args, x)
-        pads = resolve_padding(args["padding"], tuple(x.shape[a] for a in axes),
-                               window, stride, dilation)
+        sizes = tuple(x.shape[a] for a in axes)
+        pads = resolve_padding(args["padding"], sizes, window, stride,
+                               dilation)
         self.axis_geometry = {a: (w, s, d, p) for a, w, s, d, p in
                               zip(axes, window, stride, dilation, pads)}
         self.default_chunks = self._default_chunks(x)
