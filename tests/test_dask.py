@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, given, reject, settings
 from hypothesis import strategies as st
 
 da = pytest.importorskip("dask.array")
@@ -69,6 +69,15 @@ def assert_close(actual, expected, scale, dtype):
                                atol=tol)
 
 
+def numpy_or_reject(op, *args, **kwargs):
+    """The NumPy result, or a rejected example if the op refuses the
+    arguments (its rules are tested elsewhere)."""
+    try:
+        return op(*args, **kwargs)
+    except ValueError:
+        reject()
+
+
 # ------------------------------------------------------------ strategies
 
 @st.composite
@@ -104,6 +113,8 @@ def conv_cases(draw, rank):
                 kernel_format=draw(st.integers(0, 2)),
                 bias=draw(st.booleans()),
                 engine=draw(st.sampled_from(["auto", "taps", "im2col"])),
+                padding_mode=draw(st.sampled_from(
+                    ["zeros", "zeros", "reflect", "replicate", "circular"])),
                 seed=draw(st.integers(0, 2**16)))
 
 
@@ -120,7 +131,8 @@ def conv_problem(case, rank):
         chunks = (chunks[0], chunks[-1]) + chunks[1:-1]
     kwargs = dict(stride=case["stride"], dilation=case["dilation"],
                   padding=case["padding"], groups=case["groups"],
-                  data_format=fmt, kernel_format=kfmt, engine=case["engine"])
+                  data_format=fmt, kernel_format=kfmt, engine=case["engine"],
+                  padding_mode=case["padding_mode"])
     if case["bias"]:
         kwargs["bias"] = rng.standard_normal(case["f"]).astype(case["dtype"])
     kernels = kernel_in(k.astype(case["dtype"]), kfmt, rank)
@@ -138,7 +150,7 @@ def test_conv_spatial_chunks_match_numpy(rank, data):
     case = data.draw(conv_cases(rank))
     x, kernels, kwargs, chunks, scale = conv_problem(case, rank)
     op = getattr(convpool, f"conv{rank}d")
-    expected = op(x, kernels, **kwargs)
+    expected = numpy_or_reject(op, x, kernels, **kwargs)
     lazy = op(da.from_array(x, chunks=chunks), kernels, **kwargs)
     assert lazy.shape == expected.shape
     assert_close(compute(lazy), expected, scale, case["dtype"])
@@ -148,12 +160,26 @@ def test_conv_spatial_chunks_match_numpy(rank, data):
 @FEW
 @given(data=st.data())
 def test_conv_batch_chunks_are_bitwise(rank, data):
+    """Batch chunks reach the op untouched: bitwise the NumPy op on each
+    chunk.  Against one NumPy call on the whole batch: bitwise for the taps
+    engine; the BLAS engines' rounding may depend on how many images one
+    product holds (OpenBLAS picks kernels by matrix size), so there within
+    tolerance."""
     case = data.draw(conv_cases(rank))
-    x, kernels, kwargs, _, _ = conv_problem(case, rank)
+    x, kernels, kwargs, _, scale = conv_problem(case, rank)
     op = getattr(convpool, f"conv{rank}d")
-    batch_only = (case["chunks"][0],) + (-1,) * (rank + 1)
-    lazy = op(da.from_array(x, chunks=batch_only), kernels, **kwargs)
-    np.testing.assert_array_equal(compute(lazy), op(x, kernels, **kwargs))
+    whole = numpy_or_reject(op, x, kernels, **kwargs)
+    step = case["chunks"][0]
+    batch_only = (step,) + (-1,) * (rank + 1)
+    result = compute(op(da.from_array(x, chunks=batch_only), kernels,
+                        **kwargs))
+    per_chunk = np.concatenate([op(x[i:i + step], kernels, threads=1,
+                                   **kwargs)
+                                for i in range(0, len(x), step)])
+    np.testing.assert_array_equal(result, per_chunk)
+    if case["engine"] == "taps":
+        np.testing.assert_array_equal(result, whole)
+    assert_close(result, whole, scale, case["dtype"])
 
 
 @st.composite
@@ -163,17 +189,13 @@ def pool_cases(draw, rank):
     window = draw(st.tuples(*[st.integers(1, 4)] * rank))
     stride = draw(st.one_of(st.none(),
                             st.tuples(*[st.integers(1, 3)] * rank)))
+    dilation = draw(st.tuples(*[st.integers(1, 2)] * rank))
     padding = draw(paddings(rank))
-    eff = window if stride is None else stride
-    pads = geometry.resolve_padding(padding, spatial, window, eff)
-    assume(all(max(p) < k for p, k in zip(pads, window)))
-    assume(all(k <= s + lo + hi for k, s, (lo, hi)
-               in zip(window, spatial, pads)))
     c = draw(st.integers(1, 3))
     chunks = (draw(st.integers(1, n)),) + tuple(
         draw(st.integers(1, s)) for s in spatial) + (draw(st.integers(1, c)),)
     return dict(n=n, spatial=spatial, window=window, stride=stride,
-                padding=padding, c=c, chunks=chunks,
+                dilation=dilation, padding=padding, c=c, chunks=chunks,
                 mode=draw(st.sampled_from(["max", "avg"])),
                 ceil_mode=draw(st.booleans()),
                 count_include_pad=draw(st.booleans()),
@@ -192,7 +214,8 @@ def pool_problem(case, rank):
     if not case["channels_last"]:
         chunks = (chunks[0], chunks[-1]) + chunks[1:-1]
     kwargs = dict(stride=case["stride"], padding=case["padding"],
-                  mode=case["mode"], ceil_mode=case["ceil_mode"],
+                  dilation=case["dilation"], mode=case["mode"],
+                  ceil_mode=case["ceil_mode"],
                   count_include_pad=case["count_include_pad"],
                   data_format=fmt)
     return batch_in(x, fmt), kwargs, chunks
@@ -205,7 +228,7 @@ def test_pool_spatial_chunks_match_numpy(rank, data):
     case = data.draw(pool_cases(rank))
     x, kwargs, chunks = pool_problem(case, rank)
     op = getattr(convpool, f"pool{rank}d")
-    expected = op(x, case["window"], **kwargs)
+    expected = numpy_or_reject(op, x, case["window"], **kwargs)
     lazy = op(da.from_array(x, chunks=chunks), case["window"], **kwargs)
     assert lazy.shape == expected.shape and lazy.dtype == expected.dtype
     scale = float(np.abs(x).max()) + 1.0
@@ -222,10 +245,10 @@ def test_pool_batch_chunks_are_bitwise(rank, data):
     channel = chunks[-1] if case["channels_last"] else chunks[1]
     batch_only = [chunks[0]] + [-1] * (rank + 1)
     batch_only[-1 if case["channels_last"] else 1] = channel
+    expected = numpy_or_reject(op, x, case["window"], **kwargs)
     lazy = op(da.from_array(x, chunks=tuple(batch_only)), case["window"],
               **kwargs)
-    np.testing.assert_array_equal(compute(lazy),
-                                  op(x, case["window"], **kwargs))
+    np.testing.assert_array_equal(compute(lazy), expected)
 
 
 @FEW

@@ -35,6 +35,8 @@ from dask.highlevelgraph import HighLevelGraph
 
 import convpool
 
+from .. import layouts
+from ..conv import PADDING_MODES
 from ..geometry import (aligned_chunks, chunk_halos, clamp_chunks, ntuple,
                         resolve_padding)
 from . import is_dask
@@ -186,8 +188,9 @@ class _Plan:
         self.axis_geometry = {a: (w, s, d, p) for a, w, s, d, p in
                               zip(axes, window, stride, dilation, pads)}
         self.default_chunks = self._default_chunks(x)
-        if self.filter and args["pad_mode"] != "constant":
-            x = _pad_borders(x, pads, args["pad_mode"], axes)
+        border = self._border(args)
+        if border != "constant" and any(map(any, pads)):
+            x = _pad_borders(x, pads, border, axes)
             self.axis_geometry = {a: (w, s, d, (0, 0)) for a, (w, s, d, _)
                                   in self.axis_geometry.items()}
         if self.conv and len(x.chunks[self.letters.index("C")]) > 1:
@@ -197,9 +200,21 @@ class _Plan:
 
     @staticmethod
     def _letters(args, x):
-        if "data_format" in args:
-            return args["data_format"].upper()
-        return "HWC"[:x.ndim]
+        if "data_format" not in args:
+            return "HWC"[:x.ndim]
+        formats = layouts.data_formats(x.ndim - 2)
+        return (args["data_format"] or formats[0]).upper()
+
+    def _border(self, args):
+        """The NumPy pad mode of the border, built here around the whole
+        array when it is not zeros; the blocks then get no padding."""
+        if self.filter:
+            return args["pad_mode"].lower()
+        if "padding_mode" not in args:
+            return "constant"
+        mode = PADDING_MODES[args["padding_mode"].lower()]
+        args["padding_mode"] = "zeros"
+        return mode
 
     @property
     def spatial_axes(self):
@@ -216,8 +231,10 @@ class _Plan:
             window = self.operands["kernel"].shape
         elif self.conv:
             kernels = self.operands["kernels"]
-            window = tuple(n for n, c in zip(
-                kernels.shape, args["kernel_format"].upper()) if c not in "IO")
+            kernel_format = (args["kernel_format"]
+                             or layouts.kernel_formats(rank)[0]).upper()
+            window = tuple(n for n, c in zip(kernels.shape, kernel_format)
+                           if c not in "IO")
         else:
             window = ntuple(args["window"], rank, "window")
         stride = args.get("stride")
