@@ -22,7 +22,8 @@ borders (``np.pad`` of the indices, as the NumPy op does), then filtered
 without padding.  Arguments are validated at call time by the NumPy op
 itself on a zero-size stand-in of the input (same spatial shape, no data),
 so messages are the NumPy ones and no chunk is computed.  Inside a task the
-op runs on one thread unless the call gave ``threads``.
+op runs on one thread unless the call gave ``threads``, and OpenBLAS on
+one thread.
 """
 
 import inspect
@@ -37,6 +38,7 @@ import convpool
 
 from .. import layouts
 from ..conv import PADDING_MODES
+from ..engines._blas import one_blas_thread
 from ..geometry import (aligned_chunks, chunk_halos, clamp_chunks, ntuple,
                         resolve_padding)
 from . import is_dask
@@ -371,9 +373,14 @@ class _BlockCall:
     def __call__(self, block, pads, operands):
         args = {**self.args, **dict(zip(self.names, operands)),
                 "padding": pads}
-        if self.is_filter:
-            return _filter_block(block, **args)
-        return self.op(block, **args)
+        # Dask runs tasks side by side: OpenBLAS's own threads would
+        # oversubscribe the cores (and its threaded axpy is slow on small
+        # rows).  The limit is process-wide but counted, so concurrent
+        # tasks restore it only when the last one ends.
+        with one_blas_thread():
+            if self.is_filter:
+                return _filter_block(block, **args)
+            return self.op(block, **args)
 
     def __dask_tokenize__(self):
         return (self.op.__name__, repr(sorted(self.args.items())))
