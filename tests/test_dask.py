@@ -384,6 +384,7 @@ def test_nothing_is_computed_before_compute():
         _exploding, dtype=float)
     k = np.ones((3, 3, 2, 4))
     results = [convpool.conv2d(x, k, padding="same", stride=2),
+               convpool.conv2d(x, k, padding=2, padding_mode="circular"),
                convpool.pool2d(x, 3, stride=2, padding=1, ceil_mode=True),
                convpool.filter2d(x[0], np.ones((3, 3)), pad_mode="wrap")]
     for y in results:
@@ -458,7 +459,15 @@ BAD_CALLS = [
     ("filter2d", (X, np.ones((3, 3))), {}),
     ("filter2d", (X[0], np.ones((3, 3, 1))), {}),
     ("filter2d", (X[0], np.ones((9, 9))), dict(padding="valid")),
+    ("conv2d", (X, K), dict(padding=8, padding_mode="reflect")),
+    ("conv2d", (X, K), dict(padding_mode="mirror")),
+    ("conv1d", (X[:, 0], K[0]), dict(dilation=(1, 2))),
+    ("conv1d", (X, K[0]), {}),
+    ("conv3d", (X[:, None], K[None]), dict(kernel_format="HWIO")),
+    ("pool3d", (X[:, None], (1, 2)), {}),
+    ("pool1d", (X[:, 0], 3), dict(padding=3)),
 ]
+BAD_CALLS = [c for c in BAD_CALLS if hasattr(convpool, c[0])]
 
 
 @pytest.mark.parametrize("name, args, kwargs", BAD_CALLS)
