@@ -22,8 +22,9 @@ borders (``np.pad`` of the indices, as the NumPy op does), then filtered
 without padding.  Arguments are validated at call time by the NumPy op
 itself on a zero-size stand-in of the input (same spatial shape, no data),
 so messages are the NumPy ones and no chunk is computed.  Inside a task the
-op runs on one thread unless the call gave ``threads``, and OpenBLAS on
-one thread.
+op runs on one thread unless the call gave ``threads`` (and the engines
+hold BLAS at one thread), so Dask's workers do not oversubscribe the
+cores.
 """
 
 import inspect
@@ -37,8 +38,7 @@ from dask.highlevelgraph import HighLevelGraph
 import convpool
 
 from .. import layouts
-from ..conv import PADDING_MODES
-from ..engines._blas import one_blas_thread
+from ..borders import resolve_pad_mode
 from ..geometry import (aligned_chunks, chunk_halos, clamp_chunks, ntuple,
                         resolve_padding)
 from . import is_dask
@@ -208,14 +208,13 @@ class _Plan:
         return (args["data_format"] or formats[0]).upper()
 
     def _border(self, args):
-        """The NumPy pad mode of the border, built here around the whole
-        array when it is not zeros; the blocks then get no padding."""
-        if self.filter:
-            return args["pad_mode"].lower()
-        if "padding_mode" not in args:
+        """The NumPy pad mode of the border.  A border other than zeros is
+        built here around the whole array, and the blocks get none."""
+        name = "pad_mode" if self.filter else "padding_mode"
+        if name not in args:
             return "constant"
-        mode = PADDING_MODES[args["padding_mode"].lower()]
-        args["padding_mode"] = "zeros"
+        mode = resolve_pad_mode(args[name], name)
+        args[name] = "constant" if self.filter else "zeros"
         return mode
 
     @property
@@ -373,14 +372,9 @@ class _BlockCall:
     def __call__(self, block, pads, operands):
         args = {**self.args, **dict(zip(self.names, operands)),
                 "padding": pads}
-        # Dask runs tasks side by side: OpenBLAS's own threads would
-        # oversubscribe the cores (and its threaded axpy is slow on small
-        # rows).  The limit is process-wide but counted, so concurrent
-        # tasks restore it only when the last one ends.
-        with one_blas_thread():
-            if self.is_filter:
-                return _filter_block(block, **args)
-            return self.op(block, **args)
+        if self.is_filter:
+            return _filter_block(block, **args)
+        return self.op(block, **args)
 
     def __dask_tokenize__(self):
         return (self.op.__name__, repr(sorted(self.args.items())))

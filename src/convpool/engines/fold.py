@@ -22,9 +22,12 @@ from ..windows import axis_taps, with_unit_axis
 from .conv import conv_nhwc
 from .pool import pool_nhwc
 
-__all__ = ["conv_channels_last", "pool_channels_last", "GATHER_BYTES"]
+__all__ = ["conv_channels_last", "pool_channels_last", "fold_depth", "as_2d",
+           "GATHER_BYTES"]
 
 GATHER_BYTES = 16 << 20
+# Bytes of one signal's input handed to the 2-D engines at a time.
+SIGNAL_BYTES = 4 << 20
 
 
 def conv_channels_last(x, w, out, stride, dilation, pads, groups, bias,
@@ -36,12 +39,35 @@ def conv_channels_last(x, w, out, stride, dilation, pads, groups, bias,
         conv_nhwc(x, w, out, stride, dilation, pads, groups, bias, engine,
                   threads)
     elif rank == 1:
-        conv_nhwc(with_unit_axis(x), w[None], with_unit_axis(out), (1,) + stride,
-                  (1,) + dilation, ((0, 0),) + pads, groups, bias, engine,
-                  threads)
+        for xs, os, p in _signal_pieces(x, out, w.shape[0], stride[0],
+                                        dilation[0], pads[0]):
+            conv_nhwc(with_unit_axis(xs), w[None], with_unit_axis(os),
+                      (1,) + stride, (1,) + dilation, ((0, 0), p), groups,
+                      bias, engine, threads)
     else:
         _conv_by_depth(x, w, out, stride, dilation, pads, groups, bias,
                        engine, threads)
+
+
+def _signal_pieces(x, out, k, stride, dilation, pads):
+    """Cut long 1-D signals into runs of output cells, each with the input
+    cells it reads and the padding it sees: ``(x_piece, out_piece,
+    (lo, hi))``.  The 2-D engines split a picture into bands of rows; a
+    signal is one row, so it is split here instead.  The run length comes
+    from the per-signal problem only."""
+    n, length = x.shape[:2]
+    extent = dilation * (k - 1) + 1
+    per_cell = max(1, x.shape[2] * x.itemsize * stride)
+    run = max(1, SIGNAL_BYTES // per_cell)
+    lo = pads[0]
+    for o0 in range(0, max(out.shape[1], 1), run):
+        o1 = min(o0 + run, out.shape[1])
+        start, stop = o0 * stride - lo, (o1 - 1) * stride + extent - lo
+        a, b = max(start, 0), min(stop, length)
+        # A ceil_mode window may reach past the padding; the piece's
+        # padding stops where the signal's does (average pooling's
+        # divisor never counts beyond it).
+        yield x[:, a:b], out[:, o0:o1], (a - start, min(stop - b, pads[1]))
 
 
 def _depth_chunks(n, od, item_bytes, merged):
@@ -65,15 +91,35 @@ def _merges(a):
     return a.shape[0] <= 1 or a.strides[0] == a.shape[1] * a.strides[1]
 
 
+def fold_depth(w):
+    """A 3-D kernel (KD, KH, KW, C/g, F) as the 2-D kernel (KH, KW,
+    KD * C/g, F) that convolves the depth-gathered input: each group's
+    folded channels run depth tap outermost, as the gather lays them."""
+    kd, kh, kw, cg, f = w.shape
+    return np.ascontiguousarray(
+        w.transpose(1, 2, 0, 3, 4).reshape(kh, kw, kd * cg, f))
+
+
+def as_2d(w, stride, dilation):
+    """The 2-D problem the engines see for a kernel of any rank:
+    ``(kernel, stride, dilation, how)``, ``how`` a few words on the fold."""
+    rank = w.ndim - 2
+    if rank == 1:
+        return (w[None], (1,) + tuple(stride), (1,) + tuple(dilation),
+                "1-D as 2-D of height 1")
+    if rank == 3:
+        return (fold_depth(w), tuple(stride[1:]), tuple(dilation[1:]),
+                f"3-D as 2-D with the {w.shape[0]} depth taps gathered into "
+                "the channels")
+    return w, tuple(stride), tuple(dilation), ""
+
+
 def _conv_by_depth(x, w, out, stride, dilation, pads, groups, bias, engine,
                    threads):
     n, d, h, wd, c = x.shape
     kd, kh, kw, cg, f = w.shape
     od = out.shape[1]
-    # (KD, KH, KW, Cg, F) -> (KH, KW, KD * Cg, F): depth tap outermost in
-    # each group's folded channels, matching the gather below.
-    w2 = np.ascontiguousarray(
-        w.transpose(1, 2, 0, 3, 4).reshape(kh, kw, kd * cg, f))
+    w2 = fold_depth(w)
     depth_taps = axis_taps(d, kd, od, stride[0], dilation[0], pads[0][0])
     item_bytes = h * wd * kd * c * w.dtype.itemsize
     for n0, n1, d0, d1 in _depth_chunks(n, od, item_bytes, _merges(out)):
@@ -112,9 +158,11 @@ def pool_channels_last(x, out, window, stride, dilation, pads, mode,
         pool_nhwc(x, out, window, stride, pads, mode, count_include_pad,
                   dtype, threads, dilation=dilation)
     elif rank == 1:
-        pool_nhwc(with_unit_axis(x), with_unit_axis(out), (1,) + window, (1,) + stride,
-                  ((0, 0),) + pads, mode, count_include_pad, dtype, threads,
-                  dilation=(1,) + dilation)
+        for xs, os, p in _signal_pieces(x, out, window[0], stride[0],
+                                        dilation[0], pads[0]):
+            pool_nhwc(with_unit_axis(xs), with_unit_axis(os), (1,) + window,
+                      (1,) + stride, ((0, 0), p), mode, count_include_pad,
+                      dtype, threads, dilation=(1,) + dilation)
     else:
         _pool_by_depth(x, out, window, stride, dilation, pads, mode,
                        count_include_pad, dtype, threads)
