@@ -94,7 +94,8 @@ def test_missing_store_and_bad_output(capsys, stores):
 def test_a_running_distributed_scheduler(capsys, stores):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=1, processes=False,
-                                  protocol="tcp", scheduler_port=0, dashboard_address=None,
+                                  protocol="tcp", scheduler_port=0,
+                                  dashboard_address=None,
                                   local_directory=str(stores)) as cluster:
         status, _, err = run(capsys, "pool", stores / "x.zarr", "--window",
                              "2", "-o", stores / "p.zarr", "--scheduler",
