@@ -27,6 +27,7 @@ hold BLAS at one thread), so Dask's workers do not oversubscribe the
 cores.
 """
 
+import bisect
 import inspect
 import itertools
 
@@ -172,7 +173,7 @@ class _Plan:
     """Output chunks and, per output chunk, the input cells it reads."""
 
     def __init__(self, op, args, key, x, sample):
-        self.op, self.key = op, key
+        self.op = op
         self.filter = op.__name__ == "filter2d"
         self.conv = op.__name__.startswith("conv")
         self.letters = self._letters(args, x)
@@ -292,6 +293,7 @@ class _Plan:
         return tuple(((a, b), None) for a, b in zip(bounds, bounds[1:]))
 
     def array(self, chunks):
+        """The lazy result: one task per output chunk."""
         target = self._target_chunks(chunks)
         work = self._work_chunks(target)
         regions = [self._regions(a, c) for a, c in enumerate(work)]
@@ -302,34 +304,43 @@ class _Plan:
         offsets = [np.cumsum((0,) + c).tolist() for c in self.x.chunks]
         for index in itertools.product(*(range(len(c)) for c in work)):
             picked = [regions[a][i] for a, i in enumerate(index)]
-            pieces = [_pieces(off, *span) for off, (span, _) in
-                      zip(offsets, picked)]
-            shape = tuple(b - a for (a, b), _ in picked)
-            placements, keys = [], []
-            for combo in itertools.product(*pieces):
-                keys.append((self.x.name,) + tuple(p[0] for p in combo))
-                placements.append((tuple(p[1] for p in combo),
-                                   tuple(p[2] for p in combo)))
-            pads = tuple(p for _, p in picked if p is not None)
-            layer[(name,) + index] = (
-                _compute_block, self.call, pads, shape, self.x.dtype,
-                tuple(placements), operand_keys, keys)
+            layer[(name,) + index] = self._task(picked, offsets, operand_keys)
         graph = HighLevelGraph.from_collections(name, layer,
                                                 dependencies=[self.x])
         meta = np.empty((0,) * len(work), self.dtype)
         result = da.Array(graph, name, work, meta=meta)
         return result if work == target else result.rechunk(target)
 
+    def _task(self, picked, offsets, operand_keys):
+        """The task of one output chunk: the input chunks it reads, where
+        each piece goes in the gathered block, and the block's padding."""
+        pieces = [_pieces(off, *span) for off, (span, _) in
+                  zip(offsets, picked)]
+        placements, keys = [], []
+        for combo in itertools.product(*pieces):
+            keys.append((self.x.name,) + tuple(p[0] for p in combo))
+            placements.append((tuple(p[1] for p in combo),
+                               tuple(p[2] for p in combo)))
+        shape = tuple(b - a for (a, b), _ in picked)
+        pads = tuple(p for _, p in picked if p is not None)
+        return (_compute_block, self.call, pads, shape, self.x.dtype,
+                tuple(placements), operand_keys, keys)
+
 
 def _pieces(offsets, start, stop):
-    """Input chunks overlapping ``[start, stop)``: (chunk index, slice in
-    the chunk, slice in the gathered block)."""
+    """Input chunks overlapping ``[start, stop)`` along one axis whose
+    chunks start at ``offsets``: (chunk index, slice in the chunk, slice in
+    the gathered block)."""
     found = []
-    for i, (a, b) in enumerate(zip(offsets, offsets[1:])):
+    first = max(bisect.bisect_right(offsets, start) - 1, 0)
+    for i in range(first, len(offsets) - 1):
+        a, b = offsets[i], offsets[i + 1]
+        if a >= stop:
+            break
         lo, hi = max(start, a), min(stop, b)
         if lo < hi:
-            found.append((i, slice(lo - a, hi - a), slice(lo - start,
-                                                          hi - start)))
+            found.append((i, slice(lo - a, hi - a),
+                          slice(lo - start, hi - start)))
     return found
 
 
