@@ -12,6 +12,7 @@ import numpy as np
 
 from . import _validate as v
 from . import layouts
+from .backends import dask_op, is_dask
 from .borders import resolve_pad_mode
 from .engines import ENGINES, conv_channels_last, filter_planes, \
     resolve_threads
@@ -259,6 +260,8 @@ _CONV_DOC = """{rank}-D convolution of a batch with a bank of kernels.
 def conv1d(x, kernels, *, stride=1, padding="valid", dilation=1, groups=1,
            bias=None, padding_mode="zeros", data_format="NWC",
            kernel_format="WIO", engine="auto", threads=None, out=None):
+    if is_dask(x):
+        return dask_op(conv1d, locals())
     return _convolve(1, x, kernels, stride, padding, dilation, groups, bias,
                      padding_mode, data_format, kernel_format, engine,
                      threads, out)
@@ -267,6 +270,8 @@ def conv1d(x, kernels, *, stride=1, padding="valid", dilation=1, groups=1,
 def conv2d(x, kernels, *, stride=1, padding="valid", dilation=1, groups=1,
            bias=None, padding_mode="zeros", data_format="NHWC",
            kernel_format="HWIO", engine="auto", threads=None, out=None):
+    if is_dask(x):
+        return dask_op(conv2d, locals())
     return _convolve(2, x, kernels, stride, padding, dilation, groups, bias,
                      padding_mode, data_format, kernel_format, engine,
                      threads, out)
@@ -275,6 +280,8 @@ def conv2d(x, kernels, *, stride=1, padding="valid", dilation=1, groups=1,
 def conv3d(x, kernels, *, stride=1, padding="valid", dilation=1, groups=1,
            bias=None, padding_mode="zeros", data_format="NDHWC",
            kernel_format="DHWIO", engine="auto", threads=None, out=None):
+    if is_dask(x):
+        return dask_op(conv3d, locals())
     return _convolve(3, x, kernels, stride, padding, dilation, groups, bias,
                      padding_mode, data_format, kernel_format, engine,
                      threads, out)
@@ -364,6 +371,8 @@ def filter2d(image, kernel, *, padding="same", stride=1, pad_mode="constant"):
            [3.33, 4.  , 4.67],
            [5.33, 6.  , 6.67]])
     """
+    if is_dask(image):
+        return dask_op(filter2d, locals())
     image = v.numeric_array(image, "image")
     kernel = v.numeric_array(kernel, "kernel")
     v.check_ndim(image, (2, 3), "image", "(H, W) or (H, W, C)")

@@ -322,3 +322,175 @@ def ceil_div(a, b):
     """
     return -(-a // b)
 
+
+# ---------------------------------------------------------------------------
+# Chunked geometry (the Dask backend, convpool.backends.dask).
+#
+# An array cut into chunks along a spatial axis is processed one output
+# chunk at a time.  Output chunks are chosen first (each output cell belongs
+# to exactly one of them), then each reads the input cells its windows
+# cover -- its own cells plus a halo -- with the padding of the whole
+# problem applied only where the array really ends.  Pure functions on
+# tuples, like the rest of this module.
+# ---------------------------------------------------------------------------
+
+__all__ += ["reachable_outputs", "clamp_chunks", "aligned_chunks",
+            "chunk_halos"]
+
+
+def reachable_outputs(n, k, stride=1, dilation=1, lo=0, hi=0):
+    """Output cells ``[first, stop)`` whose windows touch the input and
+    fit inside the padded input.
+
+    Cells before ``first`` (from ``stop`` on) read only leading (trailing)
+    padding, which happens when a padding side is at least the window, or
+    (the last cell with pooling's ``ceil_mode``) run past the padding.
+
+    >>> reachable_outputs(5, 3, lo=1, hi=1)
+    (0, 5)
+    >>> reachable_outputs(4, 2, lo=3, hi=3)
+    (2, 7)
+    >>> reachable_outputs(5, 2, stride=2)
+    (0, 2)
+    """
+    extent = dilated_size(k, dilation)
+    first = max(0, (lo - extent) // stride + 1)
+    stop = min(ceil_div(n + lo, stride),
+               output_size(n, k, stride, dilation, lo, hi))
+    return first, stop
+
+
+def _sizes(bounds):
+    return tuple(b - a for a, b in zip(bounds, bounds[1:]) if b > a)
+
+
+def clamp_chunks(out_chunks, n, k, stride=1, dilation=1, lo=0, hi=0):
+    """Merge output chunks whose windows lie wholly in the padding (or
+    past it) into their neighbour, so that every chunk reads at least one
+    input cell and holds a window that fits the padded input.
+
+    Parameters
+    ----------
+    out_chunks : tuple of int
+        Output chunk sizes along one axis (they sum to the output size).
+    n, k, stride, dilation, lo, hi : int
+        Input size, window, stride, dilation and padding.
+
+    Returns
+    -------
+    tuple of int
+        The same cells, in as many chunks as possible.
+
+    Examples
+    --------
+    >>> clamp_chunks((1, 1, 2, 2, 2, 1), 4, 2, lo=3, hi=3)
+    (3, 1, 2, 3)
+    >>> clamp_chunks((2, 1), 5, 2, stride=2)      # ceil_mode's extra cell
+    (1, 2)
+    >>> clamp_chunks((4, 4), 8, 3)
+    (4, 4)
+    >>> clamp_chunks((1, 1, 1), 2, 1, stride=2, lo=2, hi=2)
+    (3,)
+    """
+    out = sum(out_chunks)
+    first, stop = reachable_outputs(n, k, stride, dilation, lo, hi)
+    if stop - first < 2:      # at most one cell reaches the input
+        return (out,)
+    bounds, edge = [0], 0
+    for size in out_chunks[:-1]:
+        edge += size
+        bounds.append(min(max(edge, first + 1), stop - 1))
+    bounds.append(out)
+    return _sizes(sorted(bounds)) or (out,)
+
+
+def aligned_chunks(in_chunks, out, k, stride=1, dilation=1, lo=0, hi=0):
+    """Output chunk sizes that follow the input's chunks.
+
+    Output cell ``o`` belongs to the input chunk that holds its window's
+    centre, input cell ``o * stride - lo + (extent - 1) // 2``.  A chunk
+    boundary is thereby moved to the next stride step: every output cell is
+    computed exactly once, by one chunk.  Chunks reading only padding are
+    merged into their neighbour (:func:`clamp_chunks`).
+
+    Parameters
+    ----------
+    in_chunks : tuple of int
+        Input chunk sizes along one axis.
+    out : int
+        Output size along the axis (with ``ceil_mode`` if pooling uses it).
+    k, stride, dilation, lo, hi : int
+        Window, stride, dilation and padding.
+
+    Returns
+    -------
+    tuple of int
+        Output chunk sizes, summing to ``out``.
+
+    Examples
+    --------
+    >>> aligned_chunks((4, 4, 4), 12, 3, lo=1)      # 'same', stride 1
+    (4, 4, 4)
+    >>> aligned_chunks((4, 4, 4), 10, 3)             # 'valid'
+    (3, 4, 3)
+    >>> aligned_chunks((5, 5, 5), 8, 2, stride=2)    # 5 is no stride step
+    (3, 2, 3)
+    """
+    anchor = lo - (dilated_size(k, dilation) - 1) // 2
+    bounds, edge = [0], 0
+    for size in in_chunks[:-1]:
+        edge += size
+        bounds.append(min(max(ceil_div(edge + anchor, stride), 0), out))
+    bounds.append(out)
+    n = sum(in_chunks)
+    return clamp_chunks(_sizes(bounds) or (out,), n, k, stride, dilation,
+                        lo, hi)
+
+
+def chunk_halos(out_chunks, n, k, stride=1, dilation=1, lo=0, hi=0):
+    """Input cells and padding each output chunk reads along one axis.
+
+    Output chunk ``j`` holds cells ``[a, b)``; its windows span input cells
+    ``a * stride - lo`` to ``(b - 1) * stride - lo + extent`` (exclusive).
+    The part inside the input is read (the chunk's own cells and its halo);
+    the rest is padding, which only the first and last chunks can see.  The
+    last chunk reads to the end of the input with the true trailing padding,
+    so that ``ceil_mode`` and ``count_include_pad`` see the real border.
+
+    Parameters
+    ----------
+    out_chunks : tuple of int
+        Output chunk sizes, as from :func:`aligned_chunks` or
+        :func:`clamp_chunks` (every chunk must reach the input).
+    n, k, stride, dilation, lo, hi : int
+        Input size, window, stride, dilation and padding of the whole axis.
+
+    Returns
+    -------
+    tuple of ((start, stop), (lo, hi))
+        Per chunk, the input slice ``start:stop`` and the padding to give
+        the op on that slice; with it the op yields exactly the chunk's
+        cells.
+
+    Examples
+    --------
+    >>> chunk_halos((4, 4, 4), 12, 3, lo=1, hi=1)
+    (((0, 5), (1, 0)), ((3, 9), (0, 0)), ((7, 12), (0, 1)))
+    >>> chunk_halos((3, 2, 3), 15, 2, stride=2)
+    (((0, 6), (0, 0)), ((6, 10), (0, 0)), ((10, 15), (0, 0)))
+    >>> chunk_halos((2, 1), 6, 2, stride=2, hi=1)
+    (((0, 4), (0, 0)), ((4, 6), (0, 1)))
+    """
+    extent = dilated_size(k, dilation)
+    halos, a = [], 0
+    for j, size in enumerate(out_chunks):
+        first = a * stride - lo
+        end = (a + size - 1) * stride - lo + extent
+        start = min(max(first, 0), n)
+        if j == len(out_chunks) - 1:
+            halos.append(((start, n), (start - first, hi)))
+        else:
+            stop = max(min(end, n), start)
+            halos.append(((start, stop), (start - first, end - stop)))
+        a += size
+    return tuple(halos)

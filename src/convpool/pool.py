@@ -5,6 +5,7 @@ import numpy as np
 
 from . import _validate as v
 from . import layouts
+from .backends import dask_op, is_dask
 from .engines import pool_channels_last, resolve_threads
 from .geometry import (adaptive_windows, dilated_size, ntuple,
                        pool_output_shape, resolve_padding)
@@ -128,6 +129,8 @@ _POOL_DOC = """Max or average pooling of a {rank}-D batch, channel by channel.
 def pool1d(x, window, *, stride=None, padding="valid", dilation=1,
            mode="max", ceil_mode=False, count_include_pad=False,
            data_format="NWC", threads=None, out=None):
+    if is_dask(x):
+        return dask_op(pool1d, locals())
     return _pool(1, x, window, stride, padding, dilation, mode, ceil_mode,
                  count_include_pad, data_format, threads, out)
 
@@ -135,6 +138,8 @@ def pool1d(x, window, *, stride=None, padding="valid", dilation=1,
 def pool2d(x, window, *, stride=None, padding="valid", dilation=1,
            mode="max", ceil_mode=False, count_include_pad=False,
            data_format="NHWC", threads=None, out=None):
+    if is_dask(x):
+        return dask_op(pool2d, locals())
     return _pool(2, x, window, stride, padding, dilation, mode, ceil_mode,
                  count_include_pad, data_format, threads, out)
 
@@ -142,6 +147,8 @@ def pool2d(x, window, *, stride=None, padding="valid", dilation=1,
 def pool3d(x, window, *, stride=None, padding="valid", dilation=1,
            mode="max", ceil_mode=False, count_include_pad=False,
            data_format="NDHWC", threads=None, out=None):
+    if is_dask(x):
+        return dask_op(pool3d, locals())
     return _pool(3, x, window, stride, padding, dilation, mode, ceil_mode,
                  count_include_pad, data_format, threads, out)
 

@@ -1,6 +1,6 @@
 """``convpool filter``: a picture or batch through one or more kernels."""
 
-from .. import runner
+from .. import runner, stores
 from ..args import (KERNEL_NOTES, PAD_MODE_HELP, PADDING_HELP, pad_mode_arg,
                     padding_arg, parse_kernel, positive_pair)
 from ..convolve import (SLOW_MACS, apply_kernel, apply_kernel_in_bands,
@@ -33,7 +33,7 @@ def add_parser(subparsers):
         description="Cross-correlate INPUT with each KERNEL in turn (the "
                     "kernel is not flipped, as in convpool.conv2d).",
         epilog=KERNEL_NOTES + SCALE_NOTES + AUTO_NOTES + runner.IO_NOTES
-        + EXAMPLES)
+        + stores.STORE_NOTES + EXAMPLES)
     p.add_argument("input", metavar="INPUT", help=runner.INPUT_HELP)
     p.add_argument("-k", "--kernel", action="append", required=True,
                    metavar="KERNEL",
@@ -49,6 +49,7 @@ def add_parser(subparsers):
     p.add_argument("--pad-mode", type=pad_mode_arg, default="constant",
                    metavar="MODE", help=PAD_MODE_HELP)
     runner.add_output_arguments(p)
+    stores.add_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -88,10 +89,20 @@ def _filter(args, data, kernels):
         return step(data)
 
 
+def _chain(args, x, kernels):
+    """Every kernel in turn (lazily, for a Dask batch)."""
+    for text, k in zip(args.kernel, kernels):
+        with library_errors(f"kernel {text!r}"):
+            x = apply_kernel(x, k, args.padding, args.stride, args.pad_mode)
+    return x
+
+
 def run(args):
     """``convpool filter``."""
     loaded = [parse_kernel(text, key=args.kernel_key) for text in args.kernel]
     kernels = [k for k, _ in loaded]
+    if stores.wanted(args):
+        return stores.run(args, lambda x: _chain(args, x, kernels), "filter")
     source = runner.read(args, [args.input] + [p for _, p in loaded])
     result = _filter(args, source.data, kernels)
     scale = auto_scale(kernels) if args.scale == "auto" else args.scale

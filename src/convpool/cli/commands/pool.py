@@ -2,7 +2,7 @@
 
 from ... import pool2d
 from ...geometry import pool_output_size, resolve_padding
-from .. import runner
+from .. import runner, stores
 from ..args import PADDING_HELP, padding_arg, padding_text, positive_pair
 from ..convolve import check_memory, check_window
 from ..errors import UserError, library_errors
@@ -32,7 +32,8 @@ def add_parser(subparsers):
         help="max or average pooling of a picture or batch",
         description="Slide a window over INPUT and keep each window's "
                     "maximum or mean, per channel.",
-        epilog=SCALE_NOTES + NOTES + runner.IO_NOTES + EXAMPLES)
+        epilog=SCALE_NOTES + NOTES + runner.IO_NOTES + stores.STORE_NOTES
+        + EXAMPLES)
     p.add_argument("input", metavar="INPUT", help=runner.INPUT_HELP)
     p.add_argument("--window", type=positive_pair, required=True,
                    metavar="K", help="window size K or KH,KW")
@@ -43,6 +44,7 @@ def add_parser(subparsers):
     p.add_argument("--padding", type=padding_arg, default="valid",
                    help=PADDING_HELP + " (default valid)")
     runner.add_output_arguments(p)
+    stores.add_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -68,12 +70,14 @@ def check_pooling(args, shape, itemsize):
 
 def run(args):
     """``convpool pool``."""
-    source = runner.read(args, [args.input])
-    check_pooling(args, source.data.shape, source.data.dtype.itemsize)
-
     def step(x):
         return pool2d(x, args.window, stride=args.stride,
                       padding=args.padding, mode=args.mode)
+
+    if stores.wanted(args):
+        return stores.run(args, step, "pool")
+    source = runner.read(args, [args.input])
+    check_pooling(args, source.data.shape, source.data.dtype.itemsize)
 
     result = runner.over_batch(source.data, step, "pool")
     scale = "clip" if args.scale == "auto" else args.scale
