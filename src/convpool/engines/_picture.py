@@ -13,7 +13,8 @@ import numpy as np
 
 from ._blas import axpy_kernel
 
-__all__ = ["padded_index", "fill_padded", "weighted_pass", "band_rows"]
+__all__ = ["padded_index", "fill_padded", "runs", "weighted_pass",
+           "band_rows"]
 
 
 def padded_index(n, lo, hi, mode):
@@ -28,49 +29,45 @@ def padded_index(n, lo, hi, mode):
 
 
 def fill_padded(planes, rows, cols, dst):
-    """Write padded rows ``rows`` and columns ``cols`` (index arrays from
-    ``padded_index``) of ``planes`` (H, W, C) into ``dst`` (len(rows),
-    len(cols), C), casting to ``dst``'s dtype.
+    """Write padded rows ``rows`` and columns ``cols`` of ``planes`` (H, W,
+    C) into ``dst`` (len(rows), len(cols), C), casting to ``dst``'s dtype.
 
-    Runs of consecutive input cells are copied by slicing (the interior is
-    one run), the border cells a run at a time: nothing the size of the
-    picture is allocated.
+    ``rows`` and ``cols`` are index arrays from ``padded_index``, or their
+    ``runs`` (computed once per call for the columns).  Runs of
+    consecutive input cells are copied by slicing (the interior is one
+    run), the border a run at a time: nothing the size of the picture is
+    allocated.
     """
-    for d0, d1, s0, s1 in _runs(rows):
+    col_runs = cols if isinstance(cols, list) else runs(cols)
+    row_runs = rows if isinstance(rows, list) else runs(rows)
+    for d0, d1, s0, s1 in row_runs:
         target = dst[d0:d1]
         if s0 < 0:
             target[...] = 0
-        else:
-            _fill_columns(planes[s0:s1], cols, target)
+            continue
+        src = planes[s0:s1]
+        for e0, e1, t0, t1 in col_runs:
+            if t0 < 0:
+                target[:, e0:e1] = 0
+            else:
+                target[:, e0:e1] = src[:, t0:t1]
 
 
-def _fill_columns(src, cols, dst):
-    for d0, d1, s0, s1 in _runs(cols):
-        if s0 < 0:
-            dst[:, d0:d1] = 0
-        else:
-            dst[:, d0:d1] = src[:, s0:s1]
-
-
-def _runs(idx):
+def runs(idx):
     """Split an index array into ``(d0, d1, s0, s1)`` runs: positions
     ``d0:d1`` read input cells ``s0:s1`` (consecutive, ascending), or are
     zeros (``s0 = s1 = -1``).  Border runs are short; the interior is one."""
-    runs = []
-    n = len(idx)
-    start = 0
-    while start < n:
-        end = start + 1
-        if idx[start] < 0:
-            while end < n and idx[end] < 0:
-                end += 1
-            runs.append((start, end, -1, -1))
-        else:
-            while end < n and idx[end] == idx[end - 1] + 1:
-                end += 1
-            runs.append((start, end, int(idx[start]), int(idx[end - 1]) + 1))
-        start = end
-    return runs
+    idx = np.asarray(idx)
+    if len(idx) == 0:
+        return []
+    zero = idx < 0
+    cont = (((idx[1:] == idx[:-1] + 1) & ~zero[:-1])
+            | (zero[1:] & zero[:-1]))
+    starts = np.concatenate(([0], np.nonzero(~cont)[0] + 1))
+    ends = np.concatenate((starts[1:], [len(idx)]))
+    return [(int(a), int(b), -1, -1) if zero[a] else
+            (int(a), int(b), int(idx[a]), int(idx[b - 1]) + 1)
+            for a, b in zip(starts, ends)]
 
 
 def band_rows(out_rows, row_bytes, reach, threads, budget):

@@ -35,10 +35,15 @@ FILTER_PATHS = ("direct", "tiled", "separable", "fft")
 # Bytes of padded input per band.
 BAND_BYTES = 8 << 20
 # Kernels up to this many taps go to ``tiled`` when not separable; larger
-# ones to the direct engine's banded BLAS products (or FFT).  Measured on
-# 2048x2048x3 float32: tiled 1.6x faster than direct at 5x5, level at 9x9,
-# BLAS 2x faster at 15x15.
-TILED_MAX_TAPS = 81
+# ones to the direct engine (or FFT).  Measured (noisy, shared machine) on
+# 4096x4096x3 float32 5x5: tiled 0.13 s, direct 0.16-0.21 s; 2048x2048x3
+# 9x9: direct 0.09-0.25 s, tiled 0.15-0.33 s.
+TILED_MAX_TAPS = 49
+# The direct engine's cost in tap passes: one pass per tap up to its own
+# BLAS threshold (``MAX_GRAY_TAPS``), then banded BLAS products, measured
+# at about 0.1 pass per tap plus a fixed 20 (15x15 to 31x31).
+DIRECT_BLAS_TAPS = 100
+BLAS_TAP, BLAS_FIXED = 0.1, 20
 # Fixed passes of a banded path besides its taps: filling the band and
 # writing the output.
 BAND_PASSES = 2
@@ -81,9 +86,10 @@ def plan_filter(image_shape, kernel, dtype, stride=(1, 1), pads=None):
                           "keep the exact inf/NaN pattern")
     if taps == 1:
         return "direct", "one tap: a single scaling pass"
-    costs = {"direct": taps if taps > TILED_MAX_TAPS else math.inf,
-             "tiled": taps + BAND_PASSES if taps <= TILED_MAX_TAPS
-             else math.inf}
+    costs = {"direct": (taps if taps <= DIRECT_BLAS_TAPS
+                        else BLAS_FIXED + BLAS_TAP * taps)}
+    if taps <= TILED_MAX_TAPS:
+        costs["tiled"] = taps + BAND_PASSES
     factors = factorise(kernel, dtype)
     if factors is not None:
         costs["separable"] = kh + kw + BAND_PASSES
@@ -107,13 +113,16 @@ def _reason(path, window, dtype, costs):
     if path == "separable":
         return f"separable: the kernel is {sep}; {fft_text}"
     if path == "fft":
-        return (f"fft: {fft_text} against {min(taps, kh + kw if rank1 else taps)}"
-                f" for taps; the kernel is {sep}")
+        other = min(v for k, v in costs.items() if k != "fft")
+        return (f"fft: {fft_text} against {other:.0f} for the best tap "
+                f"path; the kernel is {sep}")
     if path == "tiled":
         return (f"tiled: {taps} taps (<= {TILED_MAX_TAPS}) as passes over "
                 f"cache-sized bands; the kernel is {sep}; {fft_text}")
-    return (f"direct: {taps} taps (> {TILED_MAX_TAPS}) as banded BLAS "
-            f"products; the kernel is {sep}; {fft_text}")
+    how = ("one pass per tap" if taps <= DIRECT_BLAS_TAPS
+           else "banded BLAS products")
+    return (f"direct: {taps} taps as {how}; the kernel is {sep}; "
+            f"{fft_text}")
 
 
 def _out_hw(hw, window, stride, pads):

@@ -24,7 +24,7 @@ import numpy as np
 
 from ._blas import one_blas_thread
 from ._parallel import run_blocks
-from ._picture import fill_padded, padded_index
+from ._picture import fill_padded, padded_index, runs
 from .conv import conv_nhwc
 
 __all__ = ["filter_fft", "fft_tiles", "fft_cost", "FFT_TILE_BYTES"]
@@ -37,10 +37,11 @@ FFT_TILE_BYTES = 16 << 20
 FFT_TOTAL_BYTES = 40 << 20
 # Cost of a tile transform pair, in units of one output element's tap pass,
 # per ``F log2 F`` (``fft_cost``); plus a fixed cost per tile and channel
-# for the Python and NumPy call overhead.  Measured on 2048x2048x3 float32
-# against tap passes: see benchmarks/README.md.
-FFT_UNIT = 0.55
-TILE_OVERHEAD = 40000
+# (filling the tile, the spectrum product, Python).  Fitted to 2048x2048x3
+# float32 timings on 2 threads, kernels 3x3 to 31x31 (noisy: the machine
+# was shared): FFT level with banded BLAS at 15x15 to 21x21.
+FFT_UNIT = 5.0
+TILE_OVERHEAD = 200000
 
 
 def _good_sizes(limit):
@@ -106,6 +107,8 @@ def filter_fft(planes, kernel, out, pads, mode, threads):
     blocks = [(r, min(r + th, oh), q, min(q + tw, ow))
               for r in range(0, oh, th) for q in range(0, ow, tw)]
     weights = kernel[:, :, None, None]
+    col_runs = {q: runs(cols[q:q + min(q + tw, ow) - q + kw - 1])
+                for q in range(0, ow, tw)}
 
     def work(r0, r1, c0, c1, scratch):
         real = scratch.get("real", (fh, fw), dtype)
@@ -114,7 +117,7 @@ def filter_fft(planes, kernel, out, pads, mode, threads):
         for ch in range(c):
             tile = real[:nr, :nc, None]
             fill_padded(planes[:, :, ch:ch + 1], rows[r0:r0 + nr],
-                        cols[c0:c0 + nc], tile)
+                        col_runs[c0], tile)
             dst = out[r0:r1, c0:c1, ch]
             if not np.isfinite(tile.sum()):
                 _direct(tile, weights, dst)

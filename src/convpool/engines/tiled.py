@@ -14,7 +14,8 @@ import numpy as np
 
 from ._blas import one_blas_thread
 from ._parallel import run_blocks
-from ._picture import band_rows, fill_padded, padded_index, weighted_pass
+from ._picture import (band_rows, fill_padded, padded_index, runs,
+                       weighted_pass)
 
 __all__ = ["filter_tiled", "run_bands", "BAND_BYTES"]
 
@@ -41,6 +42,7 @@ def run_bands(planes, out, window, stride, pads, mode, threads, dtype,
     rows = padded_index(h, *pads[0], mode)
     cols = padded_index(w, *pads[1], mode)[:(ow - 1) * sw + kw]
     wp = len(cols)
+    cols = runs(cols)
     row_bytes = wp * c * np.dtype(dtype).itemsize * sh
     blocks = [(r0, r1, 0, 0)
               for r0, r1 in band_rows(oh, row_bytes, kh, threads, budget)]
