@@ -26,9 +26,14 @@ BAND_BYTES = 512 << 10
 
 
 def run_bands(planes, out, window, stride, pads, mode, threads, dtype,
-              compute, budget=BAND_BYTES):
+              compute, budget=BAND_BYTES, unpadded=None):
     """Fill each band's padded input and hand it to ``compute(flat, band,
     dst, scratch)``.
+
+    ``unpadded(r0, r1, s0, scratch)``, if given, is tried first on bands
+    whose input rows are the picture's own rows ``s0:`` (no top or bottom
+    border): it filters the band straight from the picture, skipping the
+    fill, and returns False when it cannot.
 
     ``band`` is (rows, Wp, C) in ``dtype``; ``flat`` is the same memory as
     one vector followed by ``(KW - 1) * C`` zeros, so that every tap slice
@@ -49,6 +54,12 @@ def run_bands(planes, out, window, stride, pads, mode, threads, dtype,
 
     def work(r0, r1, _c0, _c1, scratch):
         n_in = (r1 - r0 - 1) * sh + kh
+        if unpadded is not None:
+            own = rows[r0 * sh:r0 * sh + n_in]
+            if (own[0] >= 0 and own[-1] - own[0] == n_in - 1
+                    and np.all(np.diff(own) == 1)
+                    and unpadded(r0, r1, int(own[0]), scratch)):
+                return
         size = n_in * wp * c
         flat = scratch.get("band", (size + (kw - 1) * c,), dtype)
         band = flat[:size].reshape(n_in, wp, c)
