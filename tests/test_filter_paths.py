@@ -337,3 +337,25 @@ def test_separable_bands_read_in_place(mode, dtype):
         got = run(image, kernel, "separable", mode=mode, threads=1)
         assert_close(got, reference(image, kernel, mode=mode), image,
                      kernel)
+
+
+@FEW
+@given(kh=st.integers(5, 10), kw=st.integers(5, 10),
+       stride=st.sampled_from([(1, 1), (2, 1), (2, 3)]),
+       mode=st.sampled_from(MODES), seed=st.integers(0, 2 ** 32 - 1))
+def test_around_the_tiled_crossover(kh, kw, stride, mode, seed):
+    """Non-separable kernels up to ``TILED_MAX_TAPS`` taps take the tiled
+    path, larger ones the direct engine (or FFT at stride 1); both sides
+    of the threshold match SciPy."""
+    from convpool.engines.border import TILED_MAX_TAPS
+    rng = np.random.default_rng(seed)
+    image = rng.random((120, 90, 2)).astype(np.float32)
+    kernel = rng.standard_normal((kh, kw)).astype(np.float32)
+    path = plan_filter(image.shape, kernel, np.float32, stride)[0]
+    if kh * kw <= TILED_MAX_TAPS:
+        assert path == "tiled"
+    else:
+        assert path in ("direct", "fft")
+    got = run(image, kernel, None, stride=stride, mode=mode)
+    assert_close(got, reference(image, kernel, stride=stride, mode=mode),
+                 image, kernel)
