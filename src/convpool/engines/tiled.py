@@ -72,7 +72,11 @@ def run_bands(planes, out, window, stride, pads, mode, threads, dtype,
         return np.errstate(invalid="ignore", over="ignore")
     if oh == 0 or ow == 0:
         return
-    with one_blas_thread(threads > 1):
+    # One BLAS thread even for a single convpool thread: OpenBLAS threads
+    # its axpy above some length, and a pass over an L2-sized band split
+    # across cores measured 10-70x slower (50M float32 in 32K-128K calls,
+    # shared machine) than on one.
+    with one_blas_thread(True):
         run_blocks(work, blocks, threads, context=quiet)
 
 
