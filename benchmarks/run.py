@@ -50,7 +50,8 @@ def main(argv=None):
     for load in WORKLOADS:
         if args.only and load.name not in args.only:
             continue
-        rows.append(_measure(load, peers, scale, repeats, args.loop_images))
+        rows.append(_measure(load, peers, scale, repeats, args.loop_images,
+                             args.peer_limit))
         print(_line(rows[-1]), flush=True)
     tasks = [] if args.no_tasks else _tasks(scale, args.loop_images)
     machine["load_after"] = os.getloadavg()
@@ -78,6 +79,9 @@ def _parse(argv):
     p.add_argument("--peers", type=lambda s: s.split(","),
                    help="comma-separated peers to time (default: every "
                         "installed one of " + ", ".join(PEER_NAMES) + ")")
+    p.add_argument("--peer-limit", type=float, default=10.0,
+                   help="leave out a peer whose warm-up call takes longer "
+                        "than this many seconds (default 10)")
     p.add_argument("--loop-images", type=int, default=5000,
                    help="batch subset the two-loop solution is timed on, "
                         "then extrapolated linearly (default 5000)")
@@ -93,7 +97,7 @@ def _parse(argv):
     return p.parse_args(argv)
 
 
-def _measure(load, peers, scale, repeats, loop_images):
+def _measure(load, peers, scale, repeats, loop_images, peer_limit):
     from .timing import copy_floor, extra_memory, interleaved, time_once
     from .workloads import OPS, flops
     arrays = load.make(scale, np.random.default_rng(0))
@@ -107,7 +111,15 @@ def _measure(load, peers, scale, repeats, loop_images):
             continue
         contenders += [(name, label, fn) for label, fn in
                        adapter(load, arrays)]
-    times = interleaved([fn for *_, fn in contenders], repeats)
+    # Warm-up (JAX compiles here); a peer whose warm-up call takes more
+    # than --peer-limit seconds is left out: its cell says how long.
+    slow = {}
+    for name, label, fn in contenders[1:]:
+        seconds = time_once(fn)
+        if seconds > peer_limit:
+            slow[name] = seconds
+    contenders = [c for c in contenders if c[0] not in slow]
+    times = interleaved([fn for *_, fn in contenders], repeats, warmup=0)
     mine_s = times[0]
     peer_s, variant = {}, {}
     for (name, label, fn), t in zip(contenders[1:], times[1:]):
@@ -120,6 +132,7 @@ def _measure(load, peers, scale, repeats, loop_images):
         "convpool_s": mine_s, "peers_s": {n: peer_s.get(n)
                                           for n in PEER_NAMES},
         "peer_variant": variant, "best_peer": best,
+        "peers_too_slow_s": slow,
         "best_peer_s": peer_s.get(best),
         "ratio": None if best is None else mine_s / peer_s[best],
         "target": load.target,
@@ -251,10 +264,17 @@ def _target(r):
 def _cells(r):
     met = {True: "yes", False: "NO", None: "-"}[r["met"]]
     return ([f"{r['name']} {r['title']}", _fmt(r["convpool_s"], ".4f")]
-            + [_fmt(r["peers_s"].get(p), ".4f") for p in PEER_NAMES]
+            + [_peer_cell(r, p) for p in PEER_NAMES]
             + [r["best_peer"] or "-", _fmt(r["ratio"], ".3f"), _target(r),
                met, _fmt(r["gflops"], ".2f"), _fmt(r["floor_s"], ".4f"),
                _fmt(r["x_floor"], ".2f"), _fmt(r["extra_mib"], ".1f")])
+
+
+def _peer_cell(r, peer):
+    slow = r.get("peers_too_slow_s", {}).get(peer)
+    if slow is not None:
+        return f"(> {slow:.0f} s)"
+    return _fmt(r["peers_s"].get(peer), ".4f")
 
 
 def _line(r):
