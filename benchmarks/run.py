@@ -273,7 +273,7 @@ def _cells(r):
 def _peer_cell(r, peer):
     slow = r.get("peers_too_slow_s", {}).get(peer)
     if slow is not None:
-        return f"(> {slow:.0f} s)"
+        return f"(> {slow:.3g} s)"
     return _fmt(r["peers_s"].get(peer), ".4f")
 
 
