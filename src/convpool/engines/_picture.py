@@ -13,7 +13,7 @@ import numpy as np
 
 from ._blas import axpy_kernel
 
-__all__ = ["padded_index", "fill_padded", "runs", "weighted_pass",
+__all__ = ["padded_index", "fill_padded", "runs", "WeightedPass",
            "band_rows"]
 
 
@@ -81,7 +81,7 @@ def band_rows(out_rows, row_bytes, reach, threads, budget):
     return [(r, min(r + per, out_rows)) for r in range(0, out_rows, per)]
 
 
-class weighted_pass:
+class WeightedPass:
     """``dst = sum_t w_t * src_t``: the first term scales, the others add.
 
     Contiguous same-dtype float terms with a non-zero weight go through

@@ -12,7 +12,7 @@ is not, and takes another path.
 
 import numpy as np
 
-from ._picture import padded_index, runs, weighted_pass
+from ._picture import padded_index, runs, WeightedPass
 from .tiled import run_bands, write_rows
 
 __all__ = ["factorise", "filter_separable", "SEPARABLE_ULPS"]
@@ -91,7 +91,7 @@ def filter_separable(planes, col, row, out, stride, pads, mode, threads):
     dtype = col.dtype
     kh, kw = len(col), len(row)
     sh, sw = stride
-    step = weighted_pass(dtype)
+    step = WeightedPass(dtype)
 
     def compute(flat, band, dst, scratch):
         rows, ow, c = dst.shape

@@ -15,7 +15,7 @@ import numpy as np
 from ._blas import one_blas_thread
 from ._parallel import run_blocks
 from ._picture import (band_rows, fill_padded, padded_index, runs,
-                       weighted_pass)
+                       WeightedPass)
 
 __all__ = ["filter_tiled", "run_bands", "BAND_BYTES"]
 
@@ -116,7 +116,7 @@ def filter_tiled(planes, kernel, out, stride, pads, mode, threads):
     (KH, KW, compute dtype) into ``out`` (OH, OW, C), the border by
     ``mode``: every tap one pass over an L2-sized band."""
     dtype = kernel.dtype
-    step = weighted_pass(dtype)
+    step = WeightedPass(dtype)
     zeros = {(i, j) for i, j in zip(*np.nonzero(kernel == 0))}
 
     def compute(flat, band, dst, scratch):
