@@ -70,13 +70,18 @@ def runs(idx):
             for a, b in zip(starts, ends)]
 
 
+# Output rows per band at least this many times the ``reach - 1`` rows
+# each band re-reads from its neighbour.
+OVERLAP_SHARE = 4
+
+
 def band_rows(out_rows, row_bytes, reach, threads, budget):
     """Output row bands ``(r0, r1)``: each band's padded input (``row_bytes``
     per row, ``reach - 1`` extra rows) near ``budget`` bytes, but at least
     ``4 * (reach - 1)`` output rows so the overlap stays a small share, and
     at least one band per thread."""
     per = max(1, budget // max(1, row_bytes) - (reach - 1))
-    per = max(per, 4 * (reach - 1), 1)
+    per = max(per, OVERLAP_SHARE * (reach - 1), 1)
     per = min(per, max(1, -(-out_rows // threads)))
     return [(r, min(r + per, out_rows)) for r in range(0, out_rows, per)]
 

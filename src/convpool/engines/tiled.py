@@ -19,10 +19,12 @@ from ._picture import (band_rows, fill_padded, padded_index, runs,
 
 __all__ = ["filter_tiled", "run_bands", "BAND_BYTES"]
 
-# Padded input bytes per band: about half of a 1 MiB L2, leaving room for
-# the accumulator.  Measured on W8 (4096x4096x3, 5x5): 256 KiB-1 MiB within
-# 5% of each other; 8 MiB 25% slower.
-BAND_BYTES = 512 << 10
+# Padded input bytes per band.  Measured on 4096x4096x3 float32 5x5, 2
+# threads (min of 4, shared machine): separable 94 / 100 / 64 / 64 / 88 ms
+# and tiled 200 / 160 / 107 / 114 / 212 ms at 256 KiB / 1 / 2 / 4 / 8 MiB.
+# Smaller bands lose more to per-call overhead and to the two threads
+# handing the GIL back and forth than they gain from L2 (1 MiB a core).
+BAND_BYTES = 2 << 20
 
 
 def run_bands(planes, out, window, stride, pads, mode, threads, dtype,
