@@ -177,7 +177,8 @@ def _path(load, arrays):
     except ImportError:
         return None
     image, k = arrays
-    return " ".join(plan_filter(image.shape, k, np.result_type(image, k)))
+    # The reason starts with the path's name.
+    return plan_filter(image.shape, k, np.result_type(image, k))[1]
 
 
 def _tasks(scale, loop_images):
