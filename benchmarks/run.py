@@ -1,7 +1,10 @@
 """Run the benchmark suite: ``python -m benchmarks [--quick] [--only W1,W3]``.
 
-Prints a table, and writes it to ``benchmarks/results/latest.json`` and
-``latest.md`` together with the machine it ran on.
+Times convpool against every installed peer (PyTorch, JAX, OpenCV, SciPy),
+interleaved in one process, prints a table, and writes it to
+``benchmarks/results/latest.json`` and ``latest.md`` together with the
+machine it ran on.  ``--ab OTHER_SRC`` instead compares two convpool
+trees (``benchmarks/ab.py``).
 """
 
 import argparse
@@ -19,37 +22,45 @@ if __package__ in (None, ""):  # ``python benchmarks/run.py``
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
     __package__ = "benchmarks"
 
-import convpool  # noqa: E402
-
-from .loops import TASKS  # noqa: E402
-from .timing import (copy_floor, extra_memory, interleaved,  # noqa: E402
-                     time_once)
-from .workloads import torch, workloads  # noqa: E402
-
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 TASK_DIR = ROOT / "math" / "convolutions_and_pooling"
 MiB = 1 << 20
+PEER_NAMES = ("PyTorch", "JAX", "OpenCV", "SciPy")
 
 
 def main(argv=None):
     args = _parse(argv)
-    threads = convpool.get_threads()
-    if torch is not None:
-        torch.set_num_threads(threads)
-    machine = _machine(threads)
+    if args.ab is not None:
+        from .ab import compare
+        compare(args)
+        return
+    # Peers first: JAX reads its thread flags when it is imported.
+    import convpool
+    threads = args.threads or convpool.get_threads()
+    convpool.set_threads(threads)
+    from . import peers as peer_mod
+    peers = peer_mod.setup(threads, None if args.peers is None
+                           else set(args.peers))
+    from .workloads import WORKLOADS
+    machine = _machine(threads, peer_mod.versions())
     scale = 0.1 if args.quick else 1.0
     repeats = args.repeats or (3 if args.quick else 7)
     rows = []
-    for load in workloads(scale):
+    for load in WORKLOADS:
         if args.only and load.name not in args.only:
             continue
-        rows.append(_measure(load, repeats, args.loop_images))
+        rows.append(_measure(load, peers, scale, repeats, args.loop_images,
+                             args.peer_limit))
         print(_line(rows[-1]), flush=True)
     tasks = [] if args.no_tasks else _tasks(scale, args.loop_images)
     machine["load_after"] = os.getloadavg()
     report = {"machine": machine, "quick": args.quick, "repeats": repeats,
-              "workloads": rows, "spec_tasks": tasks}
+              "peers": sorted(peers), "workloads": rows,
+              "spec_tasks": tasks}
+    if args.json_only:
+        args.json_only.write_text(json.dumps(report))
+        return
     _write(report, args.output)
 
 
@@ -62,6 +73,15 @@ def _parse(argv):
     p.add_argument("--only", type=lambda s: set(s.split(",")),
                    help="comma-separated workload names, e.g. W1,W5")
     p.add_argument("--repeats", type=int, help="timed runs per contender")
+    p.add_argument("--threads", type=int,
+                   help="threads for convpool and every peer (default: "
+                        "convpool.get_threads(), every core)")
+    p.add_argument("--peers", type=lambda s: s.split(","),
+                   help="comma-separated peers to time (default: every "
+                        "installed one of " + ", ".join(PEER_NAMES) + ")")
+    p.add_argument("--peer-limit", type=float, default=10.0,
+                   help="leave out a peer whose warm-up call takes longer "
+                        "than this many seconds (default 10)")
     p.add_argument("--loop-images", type=int, default=5000,
                    help="batch subset the two-loop solution is timed on, "
                         "then extrapolated linearly (default 5000)")
@@ -69,44 +89,103 @@ def _parse(argv):
                    help="skip the spec task files row")
     p.add_argument("--output", type=pathlib.Path, default=RESULTS,
                    help="directory for latest.json and latest.md")
+    p.add_argument("--ab", type=pathlib.Path, metavar="OTHER_SRC",
+                   help="A/B: time convpool from this tree's src against "
+                        "OTHER_SRC (another checkout's src directory), "
+                        "alternating subprocesses per workload")
+    p.add_argument("--json-only", type=pathlib.Path, help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 
-def _measure(load, repeats, loop_images):
-    mine, theirs = interleaved([load.run, load.torch_run], repeats)
-    out_bytes = int(np.prod(load.out_shape)) * load.out_dtype.itemsize
-    floor = copy_floor(load.arrays, load.out_shape, load.out_dtype, repeats)
+def _measure(load, peers, scale, repeats, loop_images, peer_limit):
+    from .timing import copy_floor, extra_memory, interleaved, time_once
+    from .workloads import OPS, flops
+    arrays = load.make(scale, np.random.default_rng(0))
+
+    def mine():
+        return OPS[load.kind](arrays, load.options)
+    out = mine()
+    contenders = [("convpool", "", mine)]
+    for name, adapter in peers.items():
+        if load.peers is not None and name not in load.peers:
+            continue
+        contenders += [(name, label, fn) for label, fn in
+                       adapter(load, arrays)]
+    # Warm-up (JAX compiles here); a peer whose warm-up call takes more
+    # than --peer-limit seconds is left out: its cell says how long.
+    slow = {}
+    for name, label, fn in contenders[1:]:
+        seconds = time_once(fn)
+        if seconds > peer_limit:
+            slow[name] = seconds
+    contenders = [c for c in contenders if c[0] not in slow]
+    times = interleaved([fn for *_, fn in contenders], repeats, warmup=0)
+    mine_s = times[0]
+    peer_s, variant = {}, {}
+    for (name, label, fn), t in zip(contenders[1:], times[1:]):
+        if name not in peer_s or t < peer_s[name]:
+            peer_s[name], variant[name] = t, label
+    best = min(peer_s, key=peer_s.get) if peer_s else None
+    floor = copy_floor(arrays, out.shape, out.dtype, repeats)
     row = {
-        "name": load.name, "title": load.title,
-        "convpool_s": mine, "torch_s": theirs,
-        "ratio": None if theirs is None else mine / theirs,
+        "name": load.name, "title": load.title, "kind": load.kind,
+        "convpool_s": mine_s, "peers_s": {n: peer_s.get(n)
+                                          for n in PEER_NAMES},
+        "peer_variant": variant, "best_peer": best,
+        "peers_too_slow_s": slow,
+        "best_peer_s": peer_s.get(best),
+        "ratio": None if best is None else mine_s / peer_s[best],
         "target": load.target,
-        "gflops": load.flops / mine / 1e9,
-        "floor_s": floor, "x_floor": mine / floor,
-        "extra_mib": extra_memory(load.run, out_bytes) / MiB,
-        "shape": [list(a.shape) for a in load.arrays],
-        "dtype": str(load.arrays[0].dtype),
+        "gflops": flops(load, arrays, out) / mine_s / 1e9,
+        "floor_s": floor, "x_floor": mine_s / floor,
+        "extra_mib": extra_memory(mine, out.nbytes) / MiB,
+        "shape": [list(a.shape) for a in arrays],
+        "dtype": str(arrays[0].dtype),
+        "path": _path(load, arrays),
     }
     row["met"] = (None if row["ratio"] is None or load.target is None
                   else row["ratio"] <= load.target)
+    if load.seconds is not None:
+        row.update(seconds_target=load.seconds,
+                   seconds_met=mine_s < load.seconds)
+        if row["met"] is None:
+            row["met"] = row["seconds_met"]
     if load.floor_target is not None:
         row.update(floor_target=load.floor_target,
                    floor_met=row["x_floor"] <= load.floor_target)
-    if load.loops is not None:
-        n = load.arrays[0].shape[0]
+    if load.loops:
+        from .loops import convolve_grayscale
+        x, k = arrays
+        n = x.shape[0]
         sub = min(n, loop_images)
-        seconds = time_once(lambda: load.loops(sub)) * n / sub
+        seconds = time_once(lambda: convolve_grayscale(
+            x[:sub, :, :, 0], k[:, :, 0, 0])) * n / sub
         row.update(loops_s=seconds, loops_images=sub,
-                   loops_speedup=seconds / mine)
+                   loops_speedup=seconds / mine_s)
         if load.loops_target is not None:
             row.update(loops_target=load.loops_target,
-                       loops_met=seconds / mine >= load.loops_target)
+                       loops_met=seconds / mine_s >= load.loops_target)
     return row
+
+
+def _path(load, arrays):
+    """filter2d's planned path and reason, when this tree has a planner."""
+    if load.kind != "filter":
+        return None
+    try:
+        from convpool.engines.border import plan_filter
+    except ImportError:
+        return None
+    image, k = arrays
+    # The reason starts with the path's name.
+    return plan_filter(image.shape, k, np.result_type(image, k))[1]
 
 
 def _tasks(scale, loop_images):
     """The spec's seven task files against the two-loop solution, at the
     spec's example shapes (random data: the datasets are not shipped)."""
+    from .loops import TASKS
+    from .timing import interleaved, time_once
     rng = np.random.default_rng(1)
     data = {
         "mnist": rng.random((max(1, int(50000 * scale)), 28, 28)),
@@ -136,7 +215,7 @@ def _tasks(scale, loop_images):
     return rows
 
 
-def _machine(threads):
+def _machine(threads, peer_versions):
     model = "unknown"
     try:
         for line in open("/proc/cpuinfo"):
@@ -145,13 +224,18 @@ def _machine(threads):
                 break
     except OSError:
         model = platform.processor() or model
-    from convpool.engines._blas import blas_threads
+    import convpool
+    try:
+        from convpool.engines._blas import blas_threads
+        blas_n = blas_threads()
+    except ImportError:
+        blas_n = None
     info = {
         "cpu": model, "cores": os.cpu_count(),
-        "convpool_threads": threads, "blas_threads": blas_threads(),
+        "convpool": str(pathlib.Path(convpool.__file__).parent),
+        "convpool_threads": threads, "blas_threads": blas_n,
         "python": platform.python_version(), "numpy": np.__version__,
-        "torch": None if torch is None else torch.__version__,
-        "torch_threads": None if torch is None else torch.get_num_threads(),
+        "peers": peer_versions, "threads": threads,
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "load_before": os.getloadavg(),
     }
@@ -167,18 +251,31 @@ def _fmt(value, spec):
     return "-" if value is None else format(value, spec)
 
 
-COLUMNS = ["workload", "convpool s", "PyTorch s", "ratio", "target", "met",
-           "GFLOP/s", "copy floor s", "x floor", "extra MiB"]
+COLUMNS = (["workload", "convpool s"] + [f"{p} s" for p in PEER_NAMES]
+           + ["fastest peer", "ratio", "target", "met", "GFLOP/s",
+              "copy floor s", "x floor", "extra MiB"])
+
+
+def _target(r):
+    if r.get("seconds_target") is not None:
+        return f"< {r['seconds_target']:g} s"
+    return "-" if r["target"] is None else f"<= {r['target']:.2f}"
 
 
 def _cells(r):
     met = {True: "yes", False: "NO", None: "-"}[r["met"]]
-    return [f"{r['name']} {r['title']}", _fmt(r["convpool_s"], ".4f"),
-            _fmt(r["torch_s"], ".4f"), _fmt(r["ratio"], ".3f"),
-            _fmt(r["target"], "<.2f").join(["<= ", ""]) if r["target"]
-            else "-", met, _fmt(r["gflops"], ".2f"),
-            _fmt(r["floor_s"], ".4f"), _fmt(r["x_floor"], ".2f"),
-            _fmt(r["extra_mib"], ".1f")]
+    return ([f"{r['name']} {r['title']}", _fmt(r["convpool_s"], ".4f")]
+            + [_peer_cell(r, p) for p in PEER_NAMES]
+            + [r["best_peer"] or "-", _fmt(r["ratio"], ".3f"), _target(r),
+               met, _fmt(r["gflops"], ".2f"), _fmt(r["floor_s"], ".4f"),
+               _fmt(r["x_floor"], ".2f"), _fmt(r["extra_mib"], ".1f")])
+
+
+def _peer_cell(r, peer):
+    slow = r.get("peers_too_slow_s", {}).get(peer)
+    if slow is not None:
+        return f"(> {slow:.3g} s)"
+    return _fmt(r["peers_s"].get(peer), ".4f")
 
 
 def _line(r):
@@ -191,27 +288,33 @@ def _line(r):
 
 def _markdown(report):
     m = report["machine"]
+    peers = ", ".join(f"{k} {v}" for k, v in m["peers"].items()) or "none"
     lines = [
         "# convpool benchmark" + (" (--quick: batches / 10)"
                                   if report["quick"] else ""),
         "",
-        f"{m['cpu']}, {m['cores']} cores; convpool threads "
-        f"{m['convpool_threads']}, PyTorch threads {m['torch_threads']}; "
-        f"Python {m['python']}, NumPy {m['numpy']} ({m['blas']}), "
-        f"PyTorch {m['torch']}; {m['date']}; load average before "
-        f"{m['load_before'][0]:.2f}, after {m['load_after'][0]:.2f}.",
+        f"{m['cpu']}, {m['cores']} cores; {m['threads']} threads for "
+        f"convpool and every peer; Python {m['python']}, NumPy "
+        f"{m['numpy']} ({m['blas']}); peers: {peers}; {m['date']}; load "
+        f"average before {m['load_before'][0]:.2f}, after "
+        f"{m['load_after'][0]:.2f}.",
         "",
         f"Median of {report['repeats']} interleaved runs after a warm-up. "
-        "ratio = convpool / PyTorch time (PyTorch's time includes the "
-        "NHWC<->NCHW permutes, which are views). x floor = convpool time / "
-        "time to np.copyto the input and output bytes. extra MiB = "
-        "tracemalloc peak minus the output.",
+        "A peer's time is its faster variant (PyTorch: contiguous NCHW or "
+        "the NHWC view); an empty cell: not installed or not applicable. "
+        "ratio = convpool / fastest peer. x floor = convpool time / time "
+        "to np.copyto the input and output bytes. extra MiB = tracemalloc "
+        "peak minus the output.",
         "",
         "| " + " | ".join(COLUMNS) + " |",
         "|" + "---|" * len(COLUMNS),
     ]
     lines += ["| " + " | ".join(_cells(r)) + " |"
               for r in report["workloads"]]
+    paths = [r for r in report["workloads"] if r.get("path")]
+    if paths:
+        lines += ["", "filter2d's planned paths:", ""]
+        lines += [f"- {r['name']}: {r['path']}" for r in paths]
     loops = [r for r in report["workloads"] if "loops_s" in r]
     if loops:
         lines += ["", "Two loops over output pixels (the spec's common "

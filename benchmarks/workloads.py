@@ -1,169 +1,163 @@
-"""The workloads W1-W8 of the performance issue, as data.
+"""The workloads of the performance issues, as data.
 
-Each workload builds its arrays once (seeded, standard-normal kernels,
-uniform inputs) and gives the convpool call and the equivalent PyTorch call.
-PyTorch gets NHWC arrays the way a user would hand them over:
-``torch.from_numpy(x).permute(0, 3, 1, 2)`` and back with
-``.permute(0, 2, 3, 1).numpy()``, both inside its timed call (both are
-views: PyTorch keeps the channels-last layout, so nothing is copied).  The
-kernels are converted to OIHW tensors once, outside the timing, as a
-model's weights would be.  PyTorch's padding is symmetric, so where
-TensorFlow's 'same' puts the odd cell at the end (W2, W4 3x3/2) PyTorch
-gets ``padding=1``: the same output shape and work, shifted by one cell.
+A workload is a small declarative record: its ``kind`` (which convpool op,
+and which adapter every peer uses: ``benchmarks/peers.py``), a function
+building its arrays, the op's keyword arguments and its targets.  Adding
+one is adding a record to ``WORKLOADS``; a new kind (``conv1d``,
+``conv3d``, ``max_pool3d``, a backward pass) also needs an entry in
+``OPS`` below and, for each peer that can run it, an adapter in
+``peers.py`` (a peer without one leaves an empty cell).
+
+Arrays are built only for the workloads that run (``--only``), seeded:
+inputs uniform in [0, 1), kernels standard normal (no zeros or ones, which
+the tap engine would skip or fuse) unless the workload says otherwise.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 import numpy as np
 
 import convpool
 
-try:
-    import torch
-    import torch.nn.functional as F
-except ImportError:  # the suite still times convpool and the loops
-    torch = None
-
-__all__ = ["Workload", "workloads"]
+__all__ = ["Workload", "WORKLOADS", "OPS", "flops", "gaussian"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Workload:
+    """One timed job.
+
+    ``make(scale, rng)`` returns the op's positional arrays (input first),
+    ``scale`` < 1 shrinking the batch (``--quick``).  ``options`` are the
+    op's keyword arguments, in convpool's terms (padding as convpool
+    spells it); peers translate them.  ``target`` is the issue's bound on
+    convpool / fastest peer; ``seconds`` an absolute bound on convpool's
+    time.  ``peers`` limits which peers run (None: every peer that can).
+    """
     name: str
     title: str
-    run: Callable            # convpool's call
-    torch_run: Optional[Callable]
-    flops: float             # multiply-adds count 2, comparisons 1
-    arrays: tuple            # input arrays, for the memory floor
-    out_shape: tuple
-    out_dtype: np.dtype
-    target: Optional[float]  # convpool / torch time ratio to meet
-    loops: Optional[Callable] = None   # the two-loop solution, if timed
+    kind: str
+    make: Callable
+    options: dict = field(default_factory=dict)
+    target: Optional[float] = None
+    seconds: Optional[float] = None
     floor_target: Optional[float] = None   # max convpool / copy floor
     loops_target: Optional[float] = None   # min speed-up over two loops
+    loops: bool = False                    # time the two-loop solution
+    peers: Optional[tuple] = None
 
 
-def _to_torch(x):
-    return torch.from_numpy(x).permute(0, 3, 1, 2)
+# How convpool runs each kind: ``OPS[kind](arrays, options)``.
+OPS = {
+    "conv": lambda a, o: convpool.conv2d(*a, **o),
+    "pool": lambda a, o: convpool.pool2d(*a, **o),
+    "filter": lambda a, o: convpool.filter2d(*a, **o),
+}
 
 
-def _from_torch(t):
-    return t.permute(0, 2, 3, 1).numpy()
+def flops(load, arrays, out):
+    """Multiply-adds count 2, comparisons and additions 1."""
+    if load.kind == "conv":
+        kh, kw, cg = arrays[1].shape[:3]
+        return 2.0 * out.size * kh * kw * cg
+    if load.kind == "filter":
+        return 2.0 * out.size * arrays[1].size
+    if load.kind == "pool":
+        return float(out.size) * load.options["window"] ** 2
+    return float("nan")
 
 
-def _torch_conv(x, k, **kw):
-    if torch is None:
-        return None
-    weight = torch.from_numpy(np.ascontiguousarray(k.transpose(3, 2, 0, 1)))
-    return lambda: _from_torch(F.conv2d(_to_torch(x), weight, **kw))
+def gaussian(size, dtype=np.float32):
+    """OpenCV's ``getGaussianKernel`` default (sigma = 0.3 * ((size - 1) /
+    2 - 1) + 0.8), as a 2-D outer product in ``dtype``."""
+    sigma = 0.3 * ((size - 1) / 2 - 1) + 0.8
+    x = np.arange(size) - (size - 1) / 2
+    g = np.exp(-x ** 2 / (2 * sigma ** 2))
+    g = (g / g.sum()).astype(dtype)
+    return np.outer(g, g)
 
 
-def _conv(name, title, x, k, target, *, stride=1, padding="valid",
-          torch_padding=0, groups=1, loops=None, floor_target=None,
-          loops_target=None):
-    out = convpool.conv2d(x[:1], k, stride=stride, padding=padding,
-                          groups=groups)
-    n = x.shape[0]
-    oh, ow, f = out.shape[1:]
-    kh, kw, cg, _ = k.shape
-    run_torch = _torch_conv(x, k, stride=stride, padding=torch_padding,
-                            groups=groups)
-    return Workload(
-        name, title,
-        lambda: convpool.conv2d(x, k, stride=stride, padding=padding,
-                                groups=groups),
-        run_torch, 2.0 * n * oh * ow * f * kh * kw * cg, (x, k),
-        (n, oh, ow, f), out.dtype, target, loops, floor_target, loops_target)
+def _batch(n, scale):
+    return max(1, int(round(n * scale)))
 
 
-def _pool(name, title, x, window, stride, padding, mode, torch_padding,
-          target):
-    out = convpool.pool2d(x[:1], window, stride=stride, padding=padding,
-                          mode=mode)
-    n = x.shape[0]
-    oh, ow, c = out.shape[1:]
-    run_torch = None
-    if torch is not None:
-        pool = F.max_pool2d if mode == "max" else F.avg_pool2d
-
-        def run_torch():
-            return _from_torch(pool(_to_torch(x), window, stride,
-                                    torch_padding))
-    return Workload(
-        name, title,
-        lambda: convpool.pool2d(x, window, stride=stride, padding=padding,
-                                mode=mode),
-        run_torch, float(n * oh * ow * c * window * window), (x,),
-        (n, oh, ow, c), out.dtype, target)
+def _side(n, scale):
+    """A picture's side under ``--quick``: area scales like a batch."""
+    return max(64, int(n * scale ** 0.5))
 
 
-def _filter(name, title, image, kernel, target):
-    h, w, c = image.shape
-    kh, kw = kernel.shape
-    run_torch = None
-    if torch is not None:
-        weight = torch.from_numpy(np.ascontiguousarray(
-            np.broadcast_to(kernel, (c, 1, kh, kw))))
-
-        def run_torch():
-            picture = torch.from_numpy(image).permute(2, 0, 1)[None]
-            return F.conv2d(picture, weight, padding=kh // 2,
-                            groups=c)[0].permute(1, 2, 0).numpy()
-    return Workload(
-        name, title, lambda: convpool.filter2d(image, kernel), run_torch,
-        2.0 * h * w * c * kh * kw, (image,), (h, w, c), image.dtype, target)
+def _uniform(rng, shape, dtype=np.float32):
+    return rng.random(shape, dtype=np.float64).astype(dtype)
 
 
-def workloads(scale=1.0, seed=0):
-    """The eight workloads; ``scale`` shrinks every batch (for --quick)."""
-    from .loops import convolve_grayscale
-    rng = np.random.default_rng(seed)
+def _normal(rng, shape, dtype=np.float32):
+    return rng.standard_normal(shape).astype(dtype)
 
-    def batch(n):
-        return max(1, int(round(n * scale)))
 
-    def uniform(*shape, dtype=np.float32):
-        return rng.random(shape, dtype=np.float64).astype(dtype)
+def _conv_data(shape, kernel, dtype=np.float32):
+    def make(scale, rng):
+        n, *rest = shape
+        return (_uniform(rng, (_batch(n, scale), *rest), dtype),
+                _normal(rng, kernel, dtype))
+    return make
 
-    def normal(*shape, dtype=np.float32):
-        return rng.standard_normal(shape).astype(dtype)
 
-    mnist64 = uniform(batch(50000), 28, 28, 1, dtype=np.float64)
-    mnist32 = mnist64.astype(np.float32)
-    k64 = normal(3, 3, 1, 1, dtype=np.float64)
-    k32 = k64.astype(np.float32)
-    animals = uniform(batch(10000), 32, 32, 3)
-    gauss = np.outer(*[np.array([1, 4, 6, 4, 1], np.float32)] * 2) / 256
+def _pool_data(shape):
+    def make(scale, rng):
+        n, *rest = shape
+        return (_uniform(rng, (_batch(n, scale), *rest)),)
+    return make
 
-    def two_loops(x, k):
-        return lambda n: convolve_grayscale(x[:n, :, :, 0], k[:, :, 0, 0])
-    return [
-        _conv("W1", "MNIST 3x3 valid float64", mnist64, k64, 0.25,
-              loops=two_loops(mnist64, k64), floor_target=2.5,
-              loops_target=20),
-        _conv("W1f32", "MNIST 3x3 valid float32", mnist32, k32, 0.10,
-              loops=two_loops(mnist32, k32)),
-        _conv("W2", "MNIST 3x3 same stride 2 float32", mnist32, k32, 0.25,
-              stride=2, padding="same", torch_padding=1),
-        _conv("W3", "animals 3x3x3x3 valid float32", animals,
-              normal(3, 3, 3, 3), 1.0),
-        _pool("W4avg", "animals avg pool 2x2/2", animals, 2, 2, "valid",
-              "avg", 0, 1.0),
-        _pool("W4max", "animals max pool 2x2/2", animals, 2, 2, "valid",
-              "max", 0, 0.5),
-        _pool("W4max3", "animals max pool 3x3/2 same", animals, 3, 2,
-              "same", "max", 1, 1.0),
-        _conv("W5", "64x56x56x64 3x3x64x64 same",
-              uniform(batch(64), 56, 56, 64), normal(3, 3, 64, 64), 1.5,
-              padding="same", torch_padding=1),
-        _conv("W6", "256x32x32x32 5x5x32x64 valid",
-              uniform(batch(256), 32, 32, 32), normal(5, 5, 32, 64), 1.5),
-        _conv("W7", "depthwise 3x3 64x56x56x128 same",
-              uniform(batch(64), 56, 56, 128), normal(3, 3, 1, 128), 1.0,
-              padding="same", torch_padding=1, groups=128),
-        _filter("W8", "4096x4096x3 photo, 5x5 Gaussian filter2d",
-                uniform(max(64, int(4096 * scale ** 0.5)),
-                        max(64, int(4096 * scale ** 0.5)), 3),
-                gauss, 1.0),
-    ]
+
+def _picture(side, kernel):
+    def make(scale, rng):
+        s = _side(side, scale)
+        image = _uniform(rng, (s, s, 3))
+        return image, (kernel(rng) if callable(kernel) else kernel)
+    return make
+
+
+BINOMIAL5 = np.outer(*[np.array([1, 4, 6, 4, 1], np.float32)] * 2) / 256
+SAME = {"padding": "same"}
+
+WORKLOADS = [
+    Workload("W1", "MNIST 3x3 valid float64", "conv",
+             _conv_data((50000, 28, 28, 1), (3, 3, 1, 1), np.float64),
+             target=0.8, floor_target=2.5, loops_target=20, loops=True),
+    Workload("W1f32", "MNIST 3x3 valid float32", "conv",
+             _conv_data((50000, 28, 28, 1), (3, 3, 1, 1)), target=0.25,
+             loops=True),
+    Workload("W2", "MNIST 3x3 same stride 2 float32", "conv",
+             _conv_data((50000, 28, 28, 1), (3, 3, 1, 1)),
+             {"stride": 2, "padding": "same"}, target=0.5),
+    Workload("W3", "animals 3x3x3x3 valid float32", "conv",
+             _conv_data((10000, 32, 32, 3), (3, 3, 3, 3)), target=0.5),
+    Workload("W4avg", "animals avg pool 2x2/2", "pool",
+             _pool_data((10000, 32, 32, 3)),
+             {"window": 2, "stride": 2, "mode": "avg"}, target=0.8),
+    Workload("W4max", "animals max pool 2x2/2", "pool",
+             _pool_data((10000, 32, 32, 3)),
+             {"window": 2, "stride": 2, "mode": "max"}, target=0.8),
+    Workload("W4max3", "animals max pool 3x3/2 same", "pool",
+             _pool_data((10000, 32, 32, 3)),
+             {"window": 3, "stride": 2, "padding": "same", "mode": "max"},
+             target=1.0),
+    Workload("W5", "64x56x56x64 3x3x64x64 same", "conv",
+             _conv_data((64, 56, 56, 64), (3, 3, 64, 64)), SAME, target=1.0),
+    Workload("W6", "256x32x32x32 5x5x32x64 valid", "conv",
+             _conv_data((256, 32, 32, 32), (5, 5, 32, 64)), target=1.0),
+    Workload("W7", "depthwise 3x3 64x56x56x128 same", "conv",
+             _conv_data((64, 56, 56, 128), (3, 3, 1, 128)),
+             {"padding": "same", "groups": 128}, target=0.8),
+    Workload("W8", "4096x4096x3 photo, 5x5 Gaussian filter2d", "filter",
+             _picture(4096, BINOMIAL5), target=1.5),
+    Workload("W9", "2048x2048x3 photo, 31x31 Gaussian filter2d", "filter",
+             _picture(2048, gaussian(31)), target=1.0),
+    Workload("W13", "4096x4096x3 photo, random 5x5 filter2d", "filter",
+             _picture(4096, lambda rng: _normal(rng, (5, 5))), target=2.0),
+    # Direct tap sums on this one take minutes for PyTorch, JAX and SciPy
+    # (254 GFLOP); only OpenCV, which switches to its DFT, is timed.
+    Workload("W14", "1024x1024x3 photo, 201x201 Gaussian filter2d",
+             "filter", _picture(1024, gaussian(201)), seconds=1.0,
+             peers=("OpenCV",)),
+]

@@ -1,20 +1,138 @@
-"""Borders other than zeros (NumPy's pad modes), one band of rows at a time.
+"""filter2d's paths for one picture, and borders other than zeros (NumPy's
+pad modes) without a padded copy of the picture.
 
 ``np.pad(image, ..., mode)`` would copy the whole picture.  The same
 border comes from indexing: ``np.pad(np.arange(n), (lo, hi), mode)`` says,
 for every padded position along an axis, which input cell it repeats, so a
 band of padded rows is ``image[rows[a:b, None], cols]``.  Only one band (a
 few MiB) exists at a time, whatever the picture's size.
+
+Paths (``plan_filter`` picks one and says why; ``filter_planes(...,
+path=)`` forces one):
+
+``direct``     the convolution engines (``conv_nhwc``): channels as a batch
+               of grayscale pictures, tap passes or banded BLAS
+``tiled``      every tap one pass over an L2-sized band, all channels at
+               once (``tiled.py``)
+``separable``  a rank-1 kernel as a vertical then a horizontal pass,
+               ``KH + KW`` taps (``separable.py``)
+``fft``        overlap-save FFT tiles (``fft.py``), stride 1
 """
+
+import math
 
 import numpy as np
 
 from .conv import conv_nhwc
+from .fft import fft_cost, filter_fft
+from .separable import factorise, filter_separable
+from .tiled import filter_tiled
 
-__all__ = ["filter_planes", "padded_bands"]
+__all__ = ["filter_planes", "padded_bands", "plan_filter", "FILTER_PATHS"]
+
+FILTER_PATHS = ("direct", "tiled", "separable", "fft")
 
 # Bytes of padded input per band.
 BAND_BYTES = 8 << 20
+# Kernels up to this many taps go to ``tiled`` when not separable; larger
+# ones to the direct engine (or FFT).  Measured (noisy, shared machine) on
+# 4096x4096x3 float32 5x5: tiled 0.13 s, direct 0.16-0.21 s; 2048x2048x3
+# 9x9: direct 0.09-0.25 s, tiled 0.15-0.33 s.
+TILED_MAX_TAPS = 49
+# The direct engine's cost in tap passes: a pass per tap up to its own
+# BLAS threshold (``MAX_GRAY_TAPS``), each dearer than a tiled one (one
+# channel per pass, 1.2-1.6x measured at 5x5), then banded BLAS products,
+# about 0.1 pass per tap plus a fixed 20 (15x15 to 31x31).
+DIRECT_TAP = 1.3
+DIRECT_BLAS_TAPS = 100
+BLAS_TAP, BLAS_FIXED = 0.1, 20
+# Fixed passes of a banded path besides its taps: filling the band and
+# writing the output.
+BAND_PASSES = 2
+
+
+def plan_filter(image_shape, kernel, dtype, stride=(1, 1), pads=None):
+    """Which path filters a picture fastest, and why.
+
+    Parameters
+    ----------
+    image_shape : tuple, (H, W) or (H, W, C)
+    kernel : ndarray, shape (KH, KW)
+    dtype : dtype
+        The compute dtype (``float32`` or ``float64``).
+    stride : (int, int), optional
+    pads : ((int, int), (int, int)), optional
+        Explicit padding; default TensorFlow's ``'same'``.
+
+    Returns
+    -------
+    (str, str)
+        The path, one of ``FILTER_PATHS``, and the reason in words.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = np.outer([1, 4, 6, 4, 1], [1, 4, 6, 4, 1]) / 256
+    >>> plan_filter((512, 512, 3), g, np.float32)[0]
+    'separable'
+    >>> plan_filter((512, 512, 3), np.eye(5), np.float32)[0]
+    'tiled'
+    """
+    kernel = np.asarray(kernel)
+    kh, kw = kernel.shape
+    taps = kh * kw
+    dtype = np.dtype(dtype)
+    out_hw = _out_hw(image_shape[:2], (kh, kw), stride, pads)
+    if not np.all(np.isfinite(kernel)):
+        return "direct", ("the kernel has an inf or NaN: only tap sums "
+                          "keep the exact inf/NaN pattern")
+    if taps == 1:
+        return "direct", "one tap: a single scaling pass"
+    costs = {"direct": (DIRECT_TAP * taps + BAND_PASSES
+                        if taps <= DIRECT_BLAS_TAPS
+                        else BLAS_FIXED + BLAS_TAP * taps)}
+    if taps <= TILED_MAX_TAPS:
+        costs["tiled"] = taps + BAND_PASSES
+    factors = factorise(kernel, dtype)
+    if factors is not None:
+        costs["separable"] = kh + kw + BAND_PASSES
+    if tuple(stride) == (1, 1) and dtype.kind == "f":
+        costs["fft"] = (fft_cost(out_hw, (kh, kw), dtype.itemsize)
+                        / max(1, math.prod(out_hw)))
+    path = min(costs, key=costs.get)
+    return path, _reason(path, (kh, kw), dtype, costs)
+
+
+def _reason(path, window, dtype, costs):
+    kh, kw = window
+    taps = kh * kw
+    rank1 = "separable" in costs
+    sep = (f"rank 1 to {dtype.name} precision: {kh} + {kw} taps instead "
+           f"of {taps}" if rank1 else f"not rank 1 to {dtype.name} precision")
+    fft = costs.get("fft")
+    fft_text = ("FFT tiles need a stride of 1 and a float dtype"
+                if fft is None else
+                f"FFT tiles cost about {fft:.0f} tap passes")
+    if path == "separable":
+        return f"separable: the kernel is {sep}; {fft_text}"
+    if path == "fft":
+        other = min(v for k, v in costs.items() if k != "fft")
+        return (f"fft: {fft_text} against {other:.0f} for the best tap "
+                f"path; the kernel is {sep}")
+    if path == "tiled":
+        return (f"tiled: {taps} taps (<= {TILED_MAX_TAPS}) as passes over "
+                f"cache-sized bands; the kernel is {sep}; {fft_text}")
+    how = ("one pass per tap" if taps <= DIRECT_BLAS_TAPS
+           else "banded BLAS products")
+    return (f"direct: {taps} taps as {how}; the kernel is {sep}; "
+            f"{fft_text}")
+
+
+def _out_hw(hw, window, stride, pads):
+    if pads is None:
+        return tuple(-(-n // s) for n, s in zip(hw, stride))
+    return tuple((n + lo + hi - k) // s + 1
+                 for n, (lo, hi), k, s in zip(hw, pads, window, stride))
 
 
 def padded_bands(image, pads, mode, k, stride, out_rows):
@@ -35,11 +153,44 @@ def padded_bands(image, pads, mode, k, stride, out_rows):
         yield r0, r1, image[needed[:, None], cols]
 
 
-def filter_planes(planes, weights, out, stride, pads, mode, threads):
+def filter_planes(planes, weights, out, stride, pads, mode, threads, *,
+                  path=None):
     """Filter every channel of ``planes`` (H, W, C) with one kernel
     ``weights`` (KH, KW, 1, 1) into ``out`` (OH, OW, C), the border filled
-    by ``mode``: zeros through the engine's own padding, any other NumPy
-    pad mode band by band."""
+    by ``mode``.
+
+    ``path`` (one of ``FILTER_PATHS``) forces a path; by default
+    ``plan_filter`` picks it.  Every path gives the same numbers to
+    rounding; ``fft`` needs a stride of 1 and a float compute dtype.
+    """
+    kernel = weights[:, :, 0, 0]
+    if path is None:
+        path = plan_filter(planes.shape, kernel, weights.dtype, stride,
+                           pads)[0]
+    if path not in FILTER_PATHS:
+        raise ValueError(f"`path` must be one of {FILTER_PATHS}, "
+                         f"got {path!r}")
+    if out.size == 0:
+        return
+    if path == "direct":
+        _filter_direct(planes, weights, out, stride, pads, mode, threads)
+    elif path == "tiled":
+        filter_tiled(planes, kernel, out, stride, pads, mode, threads)
+    elif path == "separable":
+        factors = factorise(kernel, weights.dtype)
+        if factors is None:
+            raise ValueError("`path` 'separable' needs a rank-1 kernel "
+                             "(to the dtype's precision), got rank > 1")
+        filter_separable(planes, *factors, out, stride, pads, mode, threads)
+    else:
+        if tuple(stride) != (1, 1) or weights.dtype.kind != "f":
+            raise ValueError(f"`path` 'fft' needs stride (1, 1) and a float "
+                             f"dtype, got {tuple(stride)} and "
+                             f"{weights.dtype}")
+        filter_fft(planes, kernel, out, pads, mode, threads)
+
+
+def _filter_direct(planes, weights, out, stride, pads, mode, threads):
     if mode == "constant" or not any(map(any, pads)):
         conv_nhwc(_as_batch(planes), weights, _as_batch(out), stride, (1, 1),
                   pads, 1, None, "auto", threads)
