@@ -66,7 +66,9 @@ def engine_result(fn, engine):
         return fn(engine=engine)
     except ValueError as e:
         msg = str(e)
-        assert "`engine`" in msg and repr(engine) in msg, (
+        # an engine of the contract is never an unknown name
+        assert ("`engine`" in msg and repr(engine) in msg
+                and "must be one of" not in msg), (
             "ValueError for engine=%r does not say the engine does not "
             "apply: %s" % (engine, msg))
         return None
