@@ -36,7 +36,7 @@ import pytest  # noqa: E402
 tf = pytest.importorskip("tensorflow")
 
 import numpy as np  # noqa: E402
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import HealthCheck, assume, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 import convpool  # noqa: E402
@@ -153,10 +153,24 @@ def test_conv1d_matches_tf_nn_conv1d(case, dtype, layout):
         dilations=case["dilation"][0]))
 
 
+def same_pad_total_is_negative(case):
+    """TF's raw 'SAME' total (out - 1) * s + k - n, before clamping at 0."""
+    return case["padding"] == "SAME" and any(
+        (-(-n // s) - 1) * s + k - n < 0 for n, k, s in zip(
+            case["spatial"], case["window"], case["stride"]))
+
+
 @SETTINGS
 @given(case=conv_cases(3, groups=False, dilation=False),
        dtype=st.sampled_from(DTYPES), layout=st.sampled_from([0, 1, 2]))
 def test_conv3d_matches_tf_nn_conv3d(case, dtype, layout):
+    """TF 2.21's float64 Conv3D CPU kernel shifts the window by one cell
+    when 'SAME' needs no padding and the stride exceeds the kernel (its
+    unclamped pad total is negative): a (1, 1, 1, 3, 1) input, 1x1x1
+    kernel, strides (1, 1, 3) gives x[1] * w instead of x[0] * w, while its
+    float32 kernel, NumPy and PyTorch give x[0] * w.  Those cases are left
+    out of the comparison."""
+    assume(not same_pad_total_is_negative(case))
     check_conv(3, case, dtype, layout, lambda x, w: tf.nn.conv3d(
         x, w, (1,) + case["stride"] + (1,), case["padding"]))
 
