@@ -6,13 +6,6 @@ was given, in NumPy's style.
 
 import numpy as np
 
-DATA_FORMATS = ("NHWC", "NCHW")
-# For each kernel layout, the axes that hold (KH, KW, C_in, F): HWIO is
-# the canonical one.
-KERNEL_FORMATS = {"HWIO": (0, 1, 2, 3), "OIHW": (2, 3, 1, 0),
-                  "OHWI": (1, 2, 3, 0)}
-
-
 def numeric_array(value, name):
     """``np.asarray(value)``, refusing strings, objects, other non-numbers."""
     try:
@@ -41,14 +34,15 @@ def check_flag(value, name):
     return bool(value)
 
 
-def check_pool_padding(pads, window):
-    """Every window must hold a real cell: padding smaller than the window
-    on every side (TensorFlow's and PyTorch's pooling refuse more too)."""
-    for (lo, hi), k in zip(pads, window):
+def check_pool_padding(pads, extent):
+    """Every window must hold a real cell: padding smaller than the
+    (dilated) window on every side (TensorFlow's and PyTorch's pooling
+    refuse more too)."""
+    for (lo, hi), k in zip(pads, extent):
         if max(lo, hi) >= k:
             raise ValueError(
-                f"`padding` {pads} must be smaller than `window` "
-                f"{tuple(window)} on every side for pooling, so that no "
+                f"`padding` {tuple(pads)} must be smaller than `window` "
+                f"{tuple(extent)} on every side for pooling, so that no "
                 f"window lies wholly in the padding")
 
 
@@ -60,16 +54,6 @@ def choose(value, options, name):
     raise ValueError(
         f"`{name}` must be one of {', '.join(map(repr, options))}, "
         f"got {value!r}")
-
-
-def to_nhwc(x, data_format):
-    """View of a 4-D batch in NHWC order (no copy)."""
-    return x if data_format == "NHWC" else x.transpose(0, 2, 3, 1)
-
-
-def kernel_to_hwio(kernels, kernel_format):
-    """View of a 4-D kernel array in (KH, KW, C_in, F) order (no copy)."""
-    return kernels.transpose(KERNEL_FORMATS[kernel_format])
 
 
 def result_dtype(*arrays):
@@ -103,12 +87,16 @@ def check_out(out, shape, dtype, inputs):
     return out
 
 
-def check_fits(in_hw, pads, extent_hw, name, what="size"):
-    """Raise unless a window spanning ``extent_hw`` fits the input padded by
-    ``pads``."""
-    padded_hw = tuple(n + lo + hi for n, (lo, hi) in zip(in_hw, pads))
-    if extent_hw[0] > padded_hw[0] or extent_hw[1] > padded_hw[1]:
+def _x(shape):
+    return "x".join(map(str, shape))
+
+
+def check_fits(in_shape, pads, extent, name, what="size"):
+    """Raise unless a window spanning ``extent`` fits the input padded by
+    ``pads``, along every spatial axis."""
+    padded = tuple(n + lo + hi for n, (lo, hi) in zip(in_shape, pads))
+    if any(e > p for e, p in zip(extent, padded)):
         raise ValueError(
-            f"`{name}` ({what} {extent_hw[0]}x{extent_hw[1]}) is "
-            f"larger than the padded input ({in_hw[0]}x{in_hw[1]} padded by "
-            f"{pads} to {padded_hw[0]}x{padded_hw[1]})")
+            f"`{name}` ({what} {_x(extent)}) is larger than the padded "
+            f"input ({_x(in_shape)} padded by {tuple(pads)} to "
+            f"{_x(padded)})")

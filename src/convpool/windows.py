@@ -19,7 +19,8 @@ import itertools
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-__all__ = ["axis_span", "axis_taps", "band_pads", "taps", "window_view"]
+__all__ = ["axis_span", "axis_taps", "band_pads", "taps", "window_view",
+           "with_unit_axis"]
 
 
 def axis_span(offset, n, out, stride):
@@ -115,3 +116,21 @@ def window_view(x, window, axes, stride=None, dilation=None):
     for axis, s in zip(axes, stride):
         index[axis] = slice(None, None, s)
     return view[tuple(index)]
+
+
+def with_unit_axis(a):
+    """``a`` (N, W, C) as (N, 1, W, C): a 1-D batch seen as pictures of
+    height 1.
+
+    ``a[:, None]`` gives the new axis stride 0, which engines that step
+    between rows by their stride cannot use; here it gets the stride of a
+    row in a contiguous stack.  The axis has length 1, so that stride is
+    never stepped over; the view is as writeable as ``a``.
+
+    >>> with_unit_axis(np.zeros((2, 5, 3))).strides
+    (120, 120, 24, 8)
+    """
+    row = a.shape[1] * a.strides[1] or a.itemsize
+    return np.lib.stride_tricks.as_strided(
+        a, (a.shape[0], 1) + a.shape[1:], (a.strides[0], row) + a.strides[1:],
+        writeable=a.flags.writeable)

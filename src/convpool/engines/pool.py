@@ -13,9 +13,10 @@ or without the padded ones.
 import numpy as np
 
 from ._parallel import block_budget, row_blocks, run_blocks
+from ..geometry import window_counts
 from ._windows import axis_taps, band_pads
 
-__all__ = ["pool_nhwc", "window_counts", "lowest"]
+__all__ = ["pool_nhwc", "lowest"]
 
 _BUDGET = 1 << 20
 # Below this many bytes per pixel, a column pass iterates along the row
@@ -33,17 +34,10 @@ def lowest(dtype):
     return np.iinfo(dtype).min
 
 
-def window_counts(n, k, out, stride, lo, hi, include_pad):
-    """Cells each window covers along one axis: inside the input, or inside
-    the input and its padding (never past the padding, as in PyTorch)."""
-    starts = np.arange(out) * stride - lo
-    low, high = (-lo, n + hi) if include_pad else (0, n)
-    return np.minimum(starts + k, high) - np.maximum(starts, low)
-
-
 def pool_nhwc(x, out, window, stride, pads, mode, count_include_pad,
-              dtype, threads):
-    """Max or average pool ``x`` (N, H, W, C) into ``out`` (N, OH, OW, C).
+              dtype, threads, dilation=(1, 1)):
+    """Max or average pool ``x`` (N, H, W, C) into ``out`` (N, OH, OW, C),
+    window taps ``dilation`` apart.
 
     ``dtype`` is the accumulation dtype (the input's own for max).
     """
@@ -54,10 +48,10 @@ def pool_nhwc(x, out, window, stride, pads, mode, count_include_pad,
     divisor = None
     if mode == "avg":
         counts = np.multiply.outer(
-            window_counts(h, window[0], oh, stride[0], *pads[0],
-                          count_include_pad),
-            window_counts(w, window[1], ow, stride[1], *pads[1],
-                          count_include_pad))
+            np.asarray(window_counts(h, window[0], oh, stride[0], *pads[0],
+                                     count_include_pad, dilation[0])),
+            np.asarray(window_counts(w, window[1], ow, stride[1], *pads[1],
+                                     count_include_pad, dilation[1])))
         divisor = _divisor(counts, dtype)
     reduce = np.maximum if mode == "max" else np.add
     start = lowest(dtype) if mode == "max" else 0
@@ -66,11 +60,11 @@ def pool_nhwc(x, out, window, stride, pads, mode, count_include_pad,
         dst = out[n0:n1, r0:r1]
         rows = scratch.get("rows", (n1 - n0, r1 - r0, w, c), dtype)
         _pool_rows(reduce, start, x[n0:n1], rows, window[0], stride[0],
-                   band_pads(pads, r0, stride[0])[0][0])
+                   band_pads(pads, r0, stride[0])[0][0], dilation[0])
         acc = dst if dst.dtype == dtype else scratch.get("acc", dst.shape,
                                                          dtype)
         _pool_cols(reduce, start, rows, acc, window[1], stride[1],
-                   pads[1][0])
+                   pads[1][0], dilation[1])
         if divisor is not None:
             part = divisor if np.ndim(divisor) == 0 else divisor[r0:r1]
             np.divide(acc, part, out=acc)
@@ -91,17 +85,18 @@ def _divisor(counts, dtype):
     return counts.astype(dtype)[:, :, None]
 
 
-def _pool_rows(reduce, start, x, rows, k, stride, top):
-    """``rows[:, r]`` = reduction of input rows ``r * stride + i - top``."""
-    taps = axis_taps(x.shape[1], k, rows.shape[1], stride, 1, top)
+def _pool_rows(reduce, start, x, rows, k, stride, top, dilation):
+    """``rows[:, r]``: reduction of input rows ``r * stride + i * dilation
+    - top``."""
+    taps = axis_taps(x.shape[1], k, rows.shape[1], stride, dilation, top)
     _reduce_taps(reduce, start, taps, rows, rows.shape[1],
                  lambda ro, ri: (rows[:, ro], x[:, ri]))
 
 
-def _pool_cols(reduce, start, rows, out, k, stride, left):
-    """``out[:, :, c]``: reduction of ``rows[:, :, c * stride + j - left]``.
-    """
-    taps = axis_taps(rows.shape[2], k, out.shape[2], stride, 1, left)
+def _pool_cols(reduce, start, rows, out, k, stride, left, dilation):
+    """``out[:, :, c]``: reduction of ``rows[:, :, c * stride + j *
+    dilation - left]``."""
+    taps = axis_taps(rows.shape[2], k, out.shape[2], stride, dilation, left)
     if out.shape[3] * out.itemsize >= _SHORT_PIXEL:
         _reduce_taps(reduce, start, taps, out, out.shape[2],
                      lambda co, ci: (out[:, :, co], rows[:, :, ci]))

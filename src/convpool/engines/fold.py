@@ -1,0 +1,181 @@
+"""1-D and 3-D problems folded onto the tuned 2-D engines.
+
+* A 1-D problem is a 2-D one with height 1: a view, nothing copied.
+* A 3-D convolution gathers, for a chunk of output depth slices, the input
+  depth slices that each kernel depth tap reads, side by side along the
+  channel axis (group by group, so grouped and depthwise kernels keep their
+  structure); the kernel's depth taps fold the same way into its input
+  channels.  What is left is one 2-D convolution per chunk with
+  ``KD * C`` channels, whose products run in the 2-D engines and write
+  straight into the output: no accumulation pass, no second rounding.
+* 3-D pooling is separable: reduce along depth over the window's depth
+  taps, then pool the result in 2-D.
+
+The gathered chunk is at most ``GATHER_BYTES`` whatever the batch size, so
+the memory bound of the 2-D engines holds for every rank.
+"""
+
+import numpy as np
+
+from ..geometry import window_counts
+from ..windows import axis_taps, with_unit_axis
+from .conv import conv_nhwc
+from .pool import pool_nhwc
+
+__all__ = ["conv_channels_last", "pool_channels_last", "GATHER_BYTES"]
+
+GATHER_BYTES = 16 << 20
+
+
+def conv_channels_last(x, w, out, stride, dilation, pads, groups, bias,
+                       engine, threads):
+    """Cross-correlate ``x`` (N, *spatial, C) with ``w`` (*window, C/g, F)
+    into ``out`` (N, *out_spatial, F), for 1, 2 or 3 spatial axes."""
+    rank = x.ndim - 2
+    if rank == 2:
+        conv_nhwc(x, w, out, stride, dilation, pads, groups, bias, engine,
+                  threads)
+    elif rank == 1:
+        conv_nhwc(with_unit_axis(x), w[None], with_unit_axis(out), (1,) + stride,
+                  (1,) + dilation, ((0, 0),) + pads, groups, bias, engine,
+                  threads)
+    else:
+        _conv_by_depth(x, w, out, stride, dilation, pads, groups, bias,
+                       engine, threads)
+
+
+def _depth_chunks(n, od, item_bytes, merged):
+    """``(n0, n1, d0, d1)`` blocks of (image, output depth) of at most
+    ``GATHER_BYTES`` gathered bytes: whole images when the output's
+    (image, depth) axes merge into one view, else depth runs of one image.
+    Sizes come from the per-image problem only, never from N or threads."""
+    per = max(1, GATHER_BYTES // max(1, item_bytes))
+    if merged and per >= od:
+        step = per // od
+        for n0 in range(0, n, step):
+            yield n0, min(n0 + step, n), 0, od
+        return
+    for i in range(n):
+        for d0 in range(0, od, per):
+            yield i, i + 1, d0, min(d0 + per, od)
+
+
+def _merges(a):
+    """True if axes 0 and 1 of ``a`` merge into one strided axis."""
+    return a.shape[0] <= 1 or a.strides[0] == a.shape[1] * a.strides[1]
+
+
+def _conv_by_depth(x, w, out, stride, dilation, pads, groups, bias, engine,
+                   threads):
+    n, d, h, wd, c = x.shape
+    kd, kh, kw, cg, f = w.shape
+    od = out.shape[1]
+    # (KD, KH, KW, Cg, F) -> (KH, KW, KD * Cg, F): depth tap outermost in
+    # each group's folded channels, matching the gather below.
+    w2 = np.ascontiguousarray(
+        w.transpose(1, 2, 0, 3, 4).reshape(kh, kw, kd * cg, f))
+    depth_taps = axis_taps(d, kd, od, stride[0], dilation[0], pads[0][0])
+    item_bytes = h * wd * kd * c * w.dtype.itemsize
+    for n0, n1, d0, d1 in _depth_chunks(n, od, item_bytes, _merges(out)):
+        buf = np.zeros((n1 - n0, d1 - d0, h, wd, groups, kd, cg), w.dtype)
+        for t, span in enumerate(depth_taps):
+            if span is None:
+                continue
+            o_sl, i_sl = _clip(span, stride[0], d0, d1)
+            if o_sl is not None:
+                buf[:, o_sl, :, :, :, t] = x[n0:n1, i_sl].reshape(
+                    n1 - n0, -1, h, wd, groups, cg)
+        block = out[n0:n1, d0:d1]
+        conv_nhwc(buf.reshape(-1, h, wd, groups * kd * cg), w2,
+                  block.reshape((-1,) + block.shape[2:]), stride[1:],
+                  dilation[1:], pads[1:], groups, bias, engine, threads)
+
+
+def _clip(span, stride, d0, d1):
+    """The part of a tap's ``(out_slice, in_slice)`` with output index in
+    ``[d0, d1)``, as slices relative to ``d0`` and into the input."""
+    o, i = span
+    lo, hi = max(o.start, d0), min(o.stop, d1)
+    if lo >= hi:
+        return None, None
+    first = i.start + (lo - o.start) * stride
+    return (slice(lo - d0, hi - d0),
+            slice(first, first + (hi - lo - 1) * stride + 1, stride))
+
+
+def pool_channels_last(x, out, window, stride, dilation, pads, mode,
+                       count_include_pad, dtype, threads):
+    """Max or average pool ``x`` (N, *spatial, C) into ``out``, for 1, 2 or
+    3 spatial axes."""
+    rank = x.ndim - 2
+    if rank == 2:
+        pool_nhwc(x, out, window, stride, pads, mode, count_include_pad,
+                  dtype, threads, dilation=dilation)
+    elif rank == 1:
+        pool_nhwc(with_unit_axis(x), with_unit_axis(out), (1,) + window, (1,) + stride,
+                  ((0, 0),) + pads, mode, count_include_pad, dtype, threads,
+                  dilation=(1,) + dilation)
+    else:
+        _pool_by_depth(x, out, window, stride, dilation, pads, mode,
+                       count_include_pad, dtype, threads)
+
+
+def _pool_by_depth(x, out, window, stride, dilation, pads, mode,
+                   count_include_pad, dtype, threads):
+    n, d, h, wd, c = x.shape
+    od = out.shape[1]
+    depth_taps = axis_taps(d, window[0], od, stride[0], dilation[0],
+                           pads[0][0])
+    if mode == "avg":
+        counts = np.asarray(window_counts(
+            d, window[0], od, stride[0], *pads[0], count_include_pad,
+            dilation[0]), dtype)
+    item_bytes = h * wd * c * np.dtype(dtype).itemsize
+    for n0, n1, d0, d1 in _depth_chunks(n, od, item_bytes, _merges(out)):
+        buf = _reduce_depth(x[n0:n1], depth_taps, stride[0], d0, d1, mode,
+                            dtype)
+        block = out[n0:n1, d0:d1]
+        flat = block.reshape((-1,) + block.shape[2:])
+        pool_nhwc(buf.reshape(-1, h, wd, c), flat, window[1:], stride[1:],
+                  pads[1:], mode, count_include_pad, dtype, threads,
+                  dilation=dilation[1:])
+        if mode == "avg":
+            # The 2-D pass divided by the (H, W) counts; the depth count
+            # finishes the divisor of each 3-D window.
+            with np.errstate(invalid="ignore", divide="ignore",
+                             over="ignore"):
+                block /= counts[d0:d1, None, None, None].astype(block.dtype)
+
+
+def _reduce_depth(x, depth_taps, stride, d0, d1, mode, dtype):
+    """Max or sum over the window's depth taps, for output depths
+    ``[d0, d1)`` of every image in ``x``."""
+    n, _, h, wd, c = x.shape
+    combine = np.maximum if mode == "max" else np.add
+    buf = None
+    with np.errstate(invalid="ignore", over="ignore"):
+        for span in depth_taps:
+            if span is None:
+                continue
+            o_sl, i_sl = _clip(span, stride, d0, d1)
+            if o_sl is None:
+                continue
+            if buf is None:
+                buf = np.full((n, d1 - d0, h, wd, c), _identity(mode, dtype),
+                              dtype)
+            combine(buf[:, o_sl], x[:, i_sl], out=buf[:, o_sl],
+                    casting="unsafe")
+    if buf is None:
+        buf = np.full((n, d1 - d0, h, wd, c), _identity(mode, dtype), dtype)
+    return buf
+
+
+def _identity(mode, dtype):
+    dtype = np.dtype(dtype)
+    if mode == "avg":
+        return 0
+    if dtype.kind == "f":
+        return -np.inf
+    if dtype.kind == "b":
+        return False
+    return np.iinfo(dtype).min
