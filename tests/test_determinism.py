@@ -99,25 +99,33 @@ def check_deterministic(call, x, what):
             what, m, x.shape[0]))
 
 
+def check_every_engine(engine_call, x, what):
+    """check_deterministic for every engine that applies; all problems
+    are collected and reported together, so one engine's failure does
+    not hide another's."""
+    problems, ran = [], []
+    for engine in ENGINES:
+        def call(xx, engine=engine, **kw):
+            return engine_call(xx, engine=engine, **kw)
+        try:
+            if not applies(call, x, engine):
+                continue
+            ran.append(engine)
+            check_deterministic(call, x, "%s engine=%s" % (what, engine))
+        except AssertionError as e:
+            problems.append(str(e).splitlines()[0])
+    assert not problems, "\n".join(problems)
+    assert "auto" in ran and len(ran) >= 2, ran
+
+
 @pytest.mark.parametrize("n", BATCHES)
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("r", (1, 2, 3))
 def test_conv_bits_do_not_depend_on_threads_or_batch_split(r, dtype, n):
     x = batch(r, n, dtype)
     for i, config in enumerate(CONV_CONFIGS[r]):
-        call = conv_call(r, config, dtype)
-        ran = []
-        for engine in ENGINES:
-            if not applies(call, x, engine):
-                continue
-            ran.append(engine)
-
-            def with_engine(xx, engine=engine, **kw):
-                return call(xx, engine=engine, **kw)
-            check_deterministic(with_engine, x, "conv%dd config %d %s "
-                                "engine=%s" % (r, i, np.dtype(dtype),
-                                               engine))
-        assert "auto" in ran and len(ran) >= 2, ran
+        check_every_engine(conv_call(r, config, dtype), x,
+                           "conv%dd config %d %s" % (r, i, np.dtype(dtype)))
 
 
 BIG_IMAGES = {1: ((4096,), 16), 2: ((40, 40), 16), 3: ((8, 24, 24), 8)}
@@ -134,12 +142,8 @@ def test_conv_big_images_bits(r, dtype, n):
     x = rng.standard_normal((n,) + spatial + (c,)).astype(dtype)
     w = rng.standard_normal((3,) * r + (c, 2 * c)).astype(dtype)
     fn = getattr(convpool, "conv%dd" % r)
-    for engine in ENGINES:
-        def call(xx, engine=engine, **kw):
-            return fn(xx, w, padding="same", engine=engine, **kw)
-        if applies(call, x, engine):
-            check_deterministic(call, x, "conv%dd big %s engine=%s" % (
-                r, np.dtype(dtype), engine))
+    check_every_engine(lambda xx, **kw: fn(xx, w, padding="same", **kw), x,
+                       "conv%dd big %s" % (r, np.dtype(dtype)))
 
 
 @pytest.mark.parametrize("r", (1, 2, 3))
@@ -151,16 +155,10 @@ def test_conv_channels_first_bits(r):
     w = np.random.default_rng(5).standard_normal(
         (16, c) + (3,) * r).astype(np.float32)
     fn = getattr(convpool, "conv%dd" % r)
-
-    def call(xx, **kw):
-        return fn(xx, w, padding="same", data_format="NC" + s,
-                  kernel_format="OI" + s, **kw)
-    for engine in ENGINES:
-        if applies(call, x, engine):
-            check_deterministic(
-                lambda xx, engine=engine, **kw: call(xx, engine=engine,
-                                                     **kw),
-                x, "conv%dd NC%s engine=%s" % (r, s, engine))
+    check_every_engine(
+        lambda xx, **kw: fn(xx, w, padding="same", data_format="NC" + s,
+                            kernel_format="OI" + s, **kw),
+        x, "conv%dd NC%s" % (r, s))
 
 
 POOL_CONFIGS = [
