@@ -128,10 +128,10 @@ def test_conv_bits_do_not_depend_on_threads_or_batch_split(r, dtype, n):
                            "conv%dd config %d %s" % (r, i, np.dtype(dtype)))
 
 
-BIG_IMAGES = {1: ((4096,), 16), 2: ((40, 40), 16), 3: ((8, 24, 24), 8)}
+BIG_IMAGES = {1: ((4096,), 16), 2: ((40, 40), 16), 3: ((6, 20, 20), 8)}
 
 
-@pytest.mark.parametrize("n", (3, 7))
+@pytest.mark.parametrize("n", (3,))
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("r", (1, 2, 3))
 def test_conv_big_images_bits(r, dtype, n):
