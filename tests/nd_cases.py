@@ -73,6 +73,21 @@ def op(convpool, name, r):
     return getattr(convpool, "%s%dd" % (name, r))
 
 
+def engine_result(fn, engine):
+    """fn(engine=engine), or None when the library says that engine does
+    not apply to this problem (a ValueError naming `engine` and it)."""
+    try:
+        return fn(engine=engine)
+    except ValueError as e:
+        msg = str(e)
+        # an engine of the contract is never an unknown name
+        assert ("`engine`" in msg and repr(engine) in msg
+                and "must be one of" not in msg), (
+            "ValueError for engine=%r does not say the engine does not "
+            "apply: %s" % (engine, msg))
+        return None
+
+
 # ----------------------------------------------------------------- arrays
 
 def random_array(rng, shape, dtype):

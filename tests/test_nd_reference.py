@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from nd_cases import (
     ENGINES, FLOATS, INTS, PAD_WORDS, PADDING_MODES, assert_avg_close,
-    assert_conv_close, conv_cases, conv_kwargs, data_formats,
+    assert_conv_close, conv_cases, conv_kwargs, data_formats, engine_result,
     from_data_format, kernel_formats, make_conv_inputs, make_pool_input,
     ntuple, op, pool_cases, pool_kwargs, random_array, reversed_view,
     strided_view, to_data_format, to_kernel_format)
@@ -57,21 +57,6 @@ def call_conv(case, x, w, b, data_format=None, kernel_format=None, **kw):
         np.ascontiguousarray(to_kernel_format(w, kf)), bias=b,
         data_format=df, kernel_format=kf, **conv_kwargs(case), **kw)
     return from_data_format(y, df)
-
-
-def engine_result(fn, engine):
-    """fn(engine=engine), or None when the library says that engine does
-    not apply to this problem (a ValueError naming `engine` and it)."""
-    try:
-        return fn(engine=engine)
-    except ValueError as e:
-        msg = str(e)
-        # an engine of the contract is never an unknown name
-        assert ("`engine`" in msg and repr(engine) in msg
-                and "must be one of" not in msg), (
-            "ValueError for engine=%r does not say the engine does not "
-            "apply: %s" % (engine, msg))
-        return None
 
 
 def pool_reference(case, x, mode):
@@ -162,6 +147,31 @@ def test_conv_integer_and_bool_inputs_are_exact_float64(r, data):
     assert got.dtype == np.float64, "int/bool inputs must give float64"
     np.testing.assert_array_equal(got, conv_reference(case, x, w, b),
                                   err_msg="case=%r" % (case,))
+
+
+@pytest.mark.parametrize("r", ALL_RANKS)
+@SOME
+@given(data=st.data())
+def test_conv_float16_accumulates_in_float32(r, data):
+    """float16 products are exact in float32 (11 + 11 significant bits),
+    so a float32 sum is off by at most K * 2**-24 * scale and the final
+    rounding to float16 by half an ulp (2**-11 relative, 2**-25 absolute
+    for subnormals).  A float16 accumulator would be far worse."""
+    case = data.draw(conv_cases(r), "case")
+    x, w, b = make_conv_inputs(case, np.float16)
+    ref = conv_reference(case, x, w, b)
+    got = np.asarray(call_conv(case, x, w, b)).astype(np.float64)
+    if got.size == 0:
+        return
+    nterms = math.prod(w.shape[:-1]) + 1
+    scale = (np.abs(x.astype(np.float64)).max(initial=0)
+             * np.abs(w.astype(np.float64)).max(initial=0) * nterms
+             + (0 if b is None else np.abs(b.astype(np.float64)).max()))
+    tol = (2.0 ** -11 * np.abs(ref) + 2 * nterms * 2.0 ** -24 * scale
+           + 2.0 ** -25)
+    bad = np.abs(got - ref) > tol
+    assert not bad.any(), "case=%r: %d cells off, max error %g" % (
+        case, bad.sum(), np.abs(got - ref).max())
 
 
 @pytest.mark.parametrize("r", NEW_RANKS)
@@ -295,7 +305,7 @@ def test_conv_empty_batch(r, padding, channels_first):
     assert from_data_format(y, df).shape == ref.shape
 
 
-@pytest.mark.parametrize("r", NEW_RANKS)
+@pytest.mark.parametrize("r", ALL_RANKS)
 @FEW
 @given(data=st.data())
 def test_conv_every_engine_agrees_with_reference(r, data):

@@ -22,7 +22,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from nd_cases import (
-    data_formats, every_window_has_input, kernel_formats, op)
+    ENGINES, data_formats, engine_result, every_window_has_input,
+    kernel_formats, op)
 from reference import ref_adaptive_pool, ref_conv, ref_pool
 
 torch = pytest.importorskip("torch")
@@ -435,3 +436,46 @@ def test_reference_adaptive_agrees_with_torch(r, data):
         ref = last_to_first(ref_adaptive_pool(first_to_last(x),
                                               case["output_size"], mode))
         np.testing.assert_allclose(ref, want, rtol=1e-12, atol=1e-12)
+
+
+# ------------------------------------------------------ non-finite values
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
+@pytest.mark.parametrize("r", (1, 3))
+@SOME
+@given(data=st.data())
+def test_conv_non_finite_values_match_torch(r, data):
+    """NaN / inf follow IEEE arithmetic on the zero-padded input, as in
+    torch: NaN * 0 = NaN and inf * 0 = NaN, zero taps and padded cells
+    under an inf weight included."""
+    case = data.draw(torch_conv_cases(r), "case")
+    bad = data.draw(st.sampled_from([np.nan, np.inf, -np.inf]), "value")
+    where = data.draw(st.sampled_from(["x", "kernel", "both"]), "where")
+    x, w, _ = conv_arrays(case, np.float64)
+    rng = np.random.default_rng(case["seed"] + 1)
+    w[rng.random(w.shape) < 0.3] = 0.0
+    if where in ("x", "both"):
+        x[rng.random(x.shape) < 0.1] = bad
+    if where in ("kernel", "both"):
+        w[rng.random(w.shape) < 0.1] = bad
+    engine = data.draw(st.sampled_from(("auto",) + ENGINES), "engine")
+    want = torch_conv(case, x, w, None)
+    got = engine_result(lambda **e: run_layout(
+        op(convpool, "conv", r), x, w, r, "first", stride=case["stride"],
+        padding=case["padding"], dilation=case["dilation"],
+        groups=case["groups"], **e), engine)
+    if got is None:
+        return
+    got = np.asarray(got)
+    assert got.shape == want.shape
+    msg = "case=%r engine=%s" % (case, engine)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want), msg)
+    np.testing.assert_array_equal(np.isinf(got), np.isinf(want), msg)
+    np.testing.assert_array_equal(got[np.isinf(want)], want[np.isinf(want)])
+    finite = np.isfinite(want)
+    if finite.any():
+        scale = conv_scale(np.where(np.isfinite(x), x, 0),
+                           np.where(np.isfinite(w), w, 0), None)
+        err = np.abs(got[finite] - want[finite]).max()
+        assert err <= 1e-9 * scale + 1e-300, msg
