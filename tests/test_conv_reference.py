@@ -50,7 +50,7 @@ INTS = (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16,
         np.bool_)
 
 
-# conv2d's docstring: engine : {'auto', 'taps', 'im2col'}
+# conv2d's docstring lists every engine path
 ENGINES = ("auto", "taps", "im2col")
 
 

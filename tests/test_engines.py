@@ -3,25 +3,29 @@ against a simple reference: ``np.einsum`` over ``sliding_window_view`` of
 the zero-padded input (convolution) and a max / sum over the windows of the
 -inf / 0 padded input (pooling).
 
-The engines choose their fast paths by data (channels, weights, strides,
-BLAS availability, block budgets); each test pins one path with
-``monkeypatch`` so that every path runs on randomised shapes, including
-tiny block budgets that force many blocks (bands of one image too) and
-several threads.  Nothing here times anything: that is benchmarks/.
+Each test pins one engine path through ``engine=`` so that every path
+runs on randomised shapes, including tiny block budgets that force many
+blocks (bands of one image too) and several threads.  Nothing here times
+anything: that is benchmarks/.
 """
+
+import warnings
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from numpy.lib.stride_tricks import sliding_window_view
 
 import convpool
 from convpool.engines import _blas, _parallel, banded, pool
+from convpool.engines import axpy as axpy_module
 from convpool.engines import conv as conv_engines
-from convpool.engines import taps as taps_module
 from convpool.engines._frames import FrameGeometry
-from convpool.geometry import pool_output_size
+from convpool.engines.base import ConvProblem
+from convpool.engines.plan import (ENGINES, MAX_GRAY_TAPS, PATHS, plan_conv,
+                                   refusal)
+from convpool.geometry import pool_output_size, window_counts
 
 SETTINGS = settings(
     max_examples=40, deadline=None,
@@ -145,12 +149,9 @@ def check_conv(case, engine):
 def tiny_blocks(monkeypatch):
     """Block budgets of a few hundred bytes: one image, or a band of one
     or two output rows, per block, so chunk and band edges are exercised."""
-    for name in conv_engines.BUDGETS:
-        monkeypatch.setitem(conv_engines.BUDGETS, name, 256)
-    monkeypatch.setattr(banded.Banded, "budget", lambda self, ow: 256)
-    monkeypatch.setattr(pool, "_BUDGET", 256)
     monkeypatch.setattr(conv_engines, "block_budget",
-                        lambda budget, threads, grow=2: budget)
+                        lambda budget, threads, grow=2: 256)
+    monkeypatch.setattr(pool, "_BUDGET", 256)
     monkeypatch.setattr(pool, "block_budget",
                         lambda budget, threads, grow=2: budget)
 
@@ -169,42 +170,50 @@ def test_taps_engine_tiny_blocks(case, tiny_blocks):
     check_conv(case, "taps")
 
 
-@SETTINGS
-@given(case=conv_cases(depthwise=False))
-def test_taps_numpy_fallback_without_blas(case, monkeypatch):
-    """No BLAS axpy (another BLAS, another platform): NumPy multiply-add."""
-    monkeypatch.setattr(taps_module, "axpy_kernel", lambda dtype: None)
-    check_conv(case, "taps")
+def axpy_case(case):
+    """One weight per tap for every group, or one group."""
+    if case["weights"] != "scalar":
+        case = dict(case, groups=1, c=1, f=1)
+    return case
 
 
 @SETTINGS
 @given(case=conv_cases(depthwise=True))
-def test_taps_depthwise_einsum(case, tiny_blocks):
-    check_conv(dict(case, weights="random"), "taps")
+def test_axpy_engine(case):
+    """One channel and one filter per group, one weight per tap for every
+    group (grayscale, filter2d's planes); zero taps included."""
+    check_conv(axpy_case(case), "axpy")
 
 
-def force_im2col_path(monkeypatch, path):
-    """Make the im2col engine feed BLAS one way: 'banded', 'planar' or
-    'nhwc' (gathered window rows)."""
-    monkeypatch.setattr(conv_engines, "USE_BANDED", path == "banded")
-    monkeypatch.setattr(conv_engines, "PLANAR_BELOW",
-                        1 << 30 if path == "planar" else 0)
+@SETTINGS
+@given(case=conv_cases(depthwise=True))
+def test_axpy_engine_tiny_blocks(case, tiny_blocks):
+    check_conv(axpy_case(case), "axpy")
 
 
-@pytest.mark.parametrize("path", ["banded", "planar", "nhwc"])
+@SETTINGS
+@given(case=conv_cases(depthwise=True))
+def test_depthwise_engine(case, tiny_blocks):
+    check_conv(dict(case, weights="random"), "depthwise")
+
+
+def one_group(case):
+    return dict(case, groups=1, c=case["c"] // case["groups"],
+                f=case["f"] // case["groups"])
+
+
+@pytest.mark.parametrize("path", ["banded", "planar", "im2col"])
 @SETTINGS
 @given(case=conv_cases(max_c=20))
-def test_im2col_paths(case, path, monkeypatch):
-    force_im2col_path(monkeypatch, path)
-    check_conv(case, "im2col")
+def test_blas_paths(case, path):
+    check_conv(one_group(case) if path == "banded" else case, path)
 
 
-@pytest.mark.parametrize("path", ["banded", "planar", "nhwc"])
+@pytest.mark.parametrize("path", ["banded", "planar", "im2col"])
 @SETTINGS
 @given(case=conv_cases(max_c=20))
-def test_im2col_paths_tiny_blocks(case, path, monkeypatch, tiny_blocks):
-    force_im2col_path(monkeypatch, path)
-    check_conv(case, "im2col")
+def test_blas_paths_tiny_blocks(case, path, tiny_blocks):
+    check_conv(one_group(case) if path == "banded" else case, path)
 
 
 @pytest.mark.parametrize("columns", [1, 4, 64])
@@ -214,27 +223,37 @@ def test_banded_tile_widths(case, columns, monkeypatch):
     """Bands one output wide (T = 1) to whole rows; the last tile may run
     into zero columns past the row."""
     monkeypatch.setattr(banded, "_TILE_COLUMNS", columns)
-    check_conv(dict(case, groups=1, c=case["c"] // case["groups"],
-                    f=case["f"] // case["groups"]), "im2col")
+    check_conv(one_group(case), "banded")
 
 
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")
-@pytest.mark.parametrize("path", ["taps", "banded", "planar", "nhwc"])
+def runnable(case, path, finite=True):
+    x, w, _ = make_conv(case)
+    ow = convpool.conv2d(x[:1], w, stride=case["stride"],
+                         padding=case["pads"], dilation=case["dilation"],
+                         groups=case["groups"]).shape[2]
+    problem = ConvProblem.of(w, case["stride"], case["dilation"],
+                             case["groups"], ow)
+    return refusal(path, problem, finite) is None
+
+
+@pytest.mark.parametrize("path", ("auto",) + PATHS)
 @SETTINGS
 @given(case=conv_cases(max_c=4), bad=st.sampled_from([np.inf, -np.inf,
                                                       np.nan]))
-def test_non_finite_inputs_follow_ieee(case, path, bad, monkeypatch):
+def test_non_finite_inputs_follow_ieee(case, path, bad):
     """inf / NaN meet every weight of their windows, zeros included (0 *
     inf = NaN, as in PyTorch) and nothing else: the banded engine's
-    structural zeros must not touch them."""
-    force_im2col_path(monkeypatch, "banded" if path == "taps" else path)
+    structural zeros must not touch them (the planner keeps such inputs
+    off it), nor may axpy skip a zero weight."""
+    if path != "auto" and not runnable(case, path, finite=False):
+        return
     x, w, bias = make_conv(case)
     x.reshape(-1)[::7] = bad
     want = ref_conv(x, w, case["stride"], case["dilation"], case["pads"],
                     case["groups"], bias)
-    with np.errstate(invalid="ignore", over="ignore"):
-        got = run_conv(case, x, w, bias,
-                       "taps" if path == "taps" else "im2col")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = run_conv(case, x, w, bias, path)
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
     np.testing.assert_array_equal(np.isinf(got), np.isinf(want))
     finite = np.isfinite(want)
@@ -243,13 +262,38 @@ def test_non_finite_inputs_follow_ieee(case, path, bad, monkeypatch):
                  case["dtype"])
 
 
+def test_banded_refuses_non_finite_input_with_structural_zeros():
+    x = np.ones((1, 6, 8, 3))
+    x[0, 2, 3, 1] = np.inf
+    w = np.ones((3, 3, 3, 2))
+    with pytest.raises(ValueError, match="`engine` 'banded' cannot run.*inf"):
+        convpool.conv2d(x, w, engine="banded")
+    problem = ConvProblem.of(w, (1, 1), (1, 1), 1, 6)
+    assert plan_conv(problem, True)[0] == "banded"
+    path, reason = plan_conv(problem, lambda: False)
+    assert path == "planar" and "inf or NaN" in reason
+    got = convpool.conv2d(x, w)
+    assert np.isinf(got).sum() == 2 * 9 and not np.isnan(got).any()
+
+
+@pytest.mark.parametrize("path, why", [
+    ("axpy", "one input channel and one filter per group"),
+    ("depthwise", "one input channel and one filter per group"),
+    ("banded", "one group, got 2")])
+def test_engine_that_cannot_run_says_why(path, why):
+    x = np.ones((1, 5, 5, 4))
+    w = np.ones((3, 3, 2, 4))
+    with pytest.raises(ValueError, match=f"`engine` '{path}'.*{why}"):
+        convpool.conv2d(x, w, groups=2, engine=path)
+
+
 @SETTINGS
 @given(case=conv_cases())
 def test_auto_engine(case):
     check_conv(case, "auto")
 
 
-@pytest.mark.parametrize("engine", ["taps", "im2col"])
+@pytest.mark.parametrize("engine", ["taps", "banded", "im2col", "planar"])
 def test_engines_agree_on_one_input(engine):
     """The same numbers from every engine on one mid-sized problem."""
     rng = np.random.default_rng(5)
@@ -284,16 +328,16 @@ def test_filter2d_huge_picture_is_banded(monkeypatch):
         calls.append(blocks)
         return blocks
     monkeypatch.setattr(conv_engines, "row_blocks", spy)
-    monkeypatch.setitem(conv_engines.BUDGETS, "taps", 4096)
+    monkeypatch.setattr(axpy_module, "BUDGET", 4096)
     rng = np.random.default_rng(3)
-    image = rng.random((64, 40, 3))
+    image = rng.random((128, 40, 3))
     kernel = rng.random((5, 5))
     got = convpool.filter2d(image, kernel)
     want = ref_conv(image.transpose(2, 0, 1)[..., None],
                     kernel[:, :, None, None], (1, 1), (1, 1),
                     ((2, 2), (2, 2)), 1)[..., 0].transpose(1, 2, 0)
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
-    assert any(r1 - r0 < 64 for n0, n1, r0, r1 in calls[0])
+    assert any(r1 - r0 < 128 for n0, n1, r0, r1 in calls[0])
 
 
 # ------------------------------------------------------------- pooling
@@ -452,30 +496,42 @@ def test_one_blas_thread_restores_the_setting():
     assert _blas.blas_threads() == before
 
 
-def test_one_blas_thread_without_blas(monkeypatch):
-    monkeypatch.setattr(_blas, "_get_funcs", lambda: None)
+def test_no_blas_loaded(monkeypatch):
+    """Another platform: no thread control, and auto plans no axpy."""
+    monkeypatch.setitem(_blas._state, "libs", [])
+    monkeypatch.setattr(_blas, "_functions", {})
     with _blas.one_blas_thread():
         pass
     assert _blas.blas_threads() is None
-    assert _blas.axpy_kernel(np.dtype(np.float64)) is None
+    assert not _blas.axpy_available(np.float64)
+    problem = ConvProblem.of(np.ones((3, 3, 1, 1)), (1, 1), (1, 1), 1, 8)
+    path, reason = plan_conv(problem)
+    assert path == "taps" and "no BLAS axpy" in reason
+    with pytest.raises(ValueError, match="`engine` 'axpy'.*no BLAS axpy"):
+        convpool.conv2d(np.ones((1, 5, 5, 1)), np.ones((3, 3, 1, 1)),
+                        engine="axpy")
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_axpy_kernel(dtype):
-    kernel = _blas.axpy_kernel(np.dtype(dtype))
-    if kernel is None:
+def test_axpy_plan(dtype):
+    if not _blas.axpy_available(dtype):
         pytest.skip("OpenBLAS not reachable")
+    item = np.dtype(dtype).itemsize
     x = np.arange(6, dtype=dtype)
     y = np.ones(6, dtype)
-    kernel(4, 2.0, x[1:].ctypes.data, y.ctypes.data)
+    plan = _blas.AxpyPlan(x.shape, None, dtype, [(item, 2.0)], 4)
+    plan.run(x, y)
     np.testing.assert_array_equal(y, [3, 5, 7, 9, 1, 1])
-    assert _blas.axpy_kernel(np.dtype(">f8")) is None
+    with pytest.raises(ValueError, match="outside its source"):
+        _blas.AxpyPlan(x.shape, None, dtype, [(3 * item, 2.0)], 4)
+    with pytest.raises(ValueError, match="another layout"):
+        plan.run(x[::2], y)
+    assert not _blas.axpy_available(np.dtype(">f8"))
 
 
-@pytest.mark.parametrize("engine", ["taps", "im2col"])
+@pytest.mark.parametrize("engine", ["taps", "im2col", "planar", "auto"])
 @pytest.mark.parametrize("c, f, groups", [(1, 1, 1), (2, 2, 2), (2, 3, 1)])
 def test_complex_inputs_compute_without_warnings(engine, c, f, groups):
-    import warnings
     rng = np.random.default_rng(3)
     x = rng.standard_normal((2, 6, 5, c)) + 1j * rng.standard_normal((2, 6, 5, c))
     w = rng.standard_normal((3, 2, c // groups, f)) * (1 - 2j)
@@ -489,9 +545,157 @@ def test_complex_inputs_compute_without_warnings(engine, c, f, groups):
     np.testing.assert_allclose(got, real + 1j * imag, rtol=1e-12, atol=1e-12)
 
 
-def test_auto_sends_large_grayscale_kernels_to_blas():
-    from convpool.engines.conv import MAX_GRAY_TAPS, pick_engine
-    assert pick_engine(1, 1, 1, 9) == "taps"
-    assert pick_engine(1, 1, 1, MAX_GRAY_TAPS + 1) == "im2col"
-    assert pick_engine(1, 1, 64, 25 * 25) == "taps"      # depthwise stays
-    assert pick_engine(3, 1, 1, 9) == "im2col"
+def problem(c, f, groups, kernel, dtype=np.float64, dilation=(1, 1),
+            ow=26):
+    w = np.random.default_rng(0).standard_normal(kernel + (c, f * groups))
+    return ConvProblem.of(w.astype(dtype), (1, 1), dilation, groups, ow)
+
+
+def test_plan_conv_paths_and_reasons():
+    assert ENGINES == ("auto",) + PATHS
+    assert set(PATHS) == {"taps", "axpy", "depthwise", "banded", "im2col",
+                          "planar"}
+    cases = [
+        (problem(1, 1, 1, (3, 3)), "axpy", "one BLAS axpy per tap"),
+        (problem(1, 1, 1, (11, 11)), "banded", "banded BLAS products"),
+        (problem(1, 1, 64, (25, 25)), "depthwise", "differing by group"),
+        (problem(3, 1, 1, (3, 3)), "banded", "one group"),
+        (problem(3, 4, 2, (3, 3)), "planar", "planar frames"),
+        (problem(64, 4, 2, (3, 3)), "im2col", "window matrix"),
+        (problem(64, 64, 1, (1, 1)), "im2col", "1x1 kernel"),
+        (problem(1, 1, 1, (3, 3), np.complex128), "taps",
+         "no BLAS axpy is loaded for complex128"),
+    ]
+    for prob, path, words in cases:
+        got, reason = plan_conv(prob)
+        assert got == path and words in reason, (prob, got, reason)
+    assert MAX_GRAY_TAPS < 121
+
+
+def test_plan_never_sees_batch_or_threads():
+    """The planner's whole input is the per-image problem."""
+    assert "n" not in ConvProblem._fields
+    assert not {"batch", "threads"} & set(ConvProblem._fields)
+
+
+def test_explain_is_one_line():
+    w = np.ones((3, 3, 1, 1))
+    line = convpool.engines.explain_conv(w, (1, 1), (1, 1), 1, 26)
+    assert line.startswith("axpy: ") and "\n" not in line
+    assert convpool.engines.explain_conv(
+        w, (1, 1), (1, 1), 1, 26, engine="taps") == "taps: chosen by `engine`"
+    assert convpool.engines.explain_pool((2, 2), (2, 2), (1, 1),
+                                         "avg").startswith("separable: ")
+
+
+@pytest.mark.parametrize("engine", ("auto",) + PATHS)
+def test_zero_sized_channel_and_filter_axes(engine):
+    x = np.ones((2, 4, 4, 2))
+    got = convpool.conv2d(x, np.zeros((3, 3, 2, 0)), engine=engine)
+    assert got.shape == (2, 2, 2, 0)
+    got = convpool.conv2d(np.ones((2, 4, 4, 0)), np.zeros((3, 3, 0, 2)),
+                          bias=[1.5, -2.0], engine=engine)
+    assert got.shape == (2, 2, 2, 2)
+    np.testing.assert_array_equal(got, np.broadcast_to([1.5, -2.0],
+                                                       got.shape))
+
+
+# ---------------------------------------------------- quiet arithmetic
+
+def test_avg_pool_over_both_infinities_is_nan_without_warning():
+    x = np.zeros((1, 2, 2, 1))
+    x[0, 0, 0, 0], x[0, 1, 1, 0] = np.inf, -np.inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = convpool.avg_pool2d(x, 2)
+        assert np.isnan(got).all()
+        np.testing.assert_array_equal(convpool.avg_pool2d(x, (1, 2)),
+                                      [[[[np.inf]], [[-np.inf]]]])
+
+
+@pytest.mark.parametrize("engine", ("auto",) + PATHS)
+def test_float16_overflow_is_inf_without_warning(engine):
+    x = np.full((1, 4, 4, 1), 60000, np.float16)
+    w = np.ones((2, 2, 1, 1), np.float16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = convpool.conv2d(x, w, engine=engine)
+        pooled = convpool.avg_pool2d(x * np.float16(1), 2)
+    assert got.dtype == np.float16 and np.isposinf(got).all()
+    np.testing.assert_array_equal(pooled, 60000)
+
+
+# ----------------------------------------------------- pooling dilation
+
+@st.composite
+def dilated_pool_cases(draw):
+    window = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dilation = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    ext = [d * (k - 1) + 1 for k, d in zip(window, dilation)]
+    pads = tuple((draw(st.integers(0, e - 1)), draw(st.integers(0, e - 1)))
+                 for e in ext)
+    shape = tuple(draw(st.integers(max(1, e - lo - hi), e + 6))
+                  for e, (lo, hi) in zip(ext, pads))
+    return dict(window=window, dilation=dilation, stride=stride, pads=pads,
+                shape=shape, mode=draw(st.sampled_from(["max", "avg"])),
+                include_pad=draw(st.booleans()),
+                threads=draw(st.integers(1, 2)),
+                seed=draw(st.integers(0, 2 ** 31)))
+
+
+def ref_dilated_pool(x, case):
+    """Loop reference: every output cell's taps, padding skipped (max) or
+    counted by ``window_counts`` (avg)."""
+    (kh, kw), (dh, dw), (sh, sw) = (case["window"], case["dilation"],
+                                    case["stride"])
+    (top, bottom), (left, right) = case["pads"]
+    n, h, w, c = x.shape
+    oh = (h + top + bottom - dh * (kh - 1) - 1) // sh + 1
+    ow = (w + left + right - dw * (kw - 1) - 1) // sw + 1
+    out = np.empty((n, oh, ow, c))
+    for r in range(oh):
+        for q in range(ow):
+            cells = [x[:, r * sh + i * dh - top, q * sw + j * dw - left]
+                     for i in range(kh) for j in range(kw)
+                     if 0 <= r * sh + i * dh - top < h
+                     and 0 <= q * sw + j * dw - left < w]
+            if case["mode"] == "max":
+                out[:, r, q] = np.max(cells, axis=0)
+            else:
+                out[:, r, q] = np.sum(cells, axis=0)
+    if case["mode"] == "avg":
+        rows = window_counts(h, kh, oh, sh, top, bottom,
+                             case["include_pad"], dh)
+        cols = window_counts(w, kw, ow, sw, left, right,
+                             case["include_pad"], dw)
+        out /= np.multiply.outer(rows, cols)[:, :, None]
+    return out
+
+
+@SETTINGS
+@given(case=dilated_pool_cases())
+def test_pool_dilation(case, tiny_blocks):
+    # The ops refuse windows wholly in the padding; so does this test.
+    (h, w), (kh, kw), (sh, sw), (dh, dw) = (
+        case["shape"], case["window"], case["stride"], case["dilation"])
+    (top, bottom), (left, right) = case["pads"]
+    oh = (h + top + bottom - dh * (kh - 1) - 1) // sh + 1
+    ow = (w + left + right - dw * (kw - 1) - 1) // sw + 1
+    assume(min(window_counts(h, kh, oh, sh, top, bottom, False, dh)) > 0)
+    assume(min(window_counts(w, kw, ow, sw, left, right, False, dw)) > 0)
+    rng = np.random.default_rng(case["seed"])
+    x = rng.standard_normal((3,) + case["shape"] + (2,))
+    got = np.empty_like(ref_dilated_pool(x, case))
+    pool.pool_nhwc(x, got, case["window"], case["stride"], case["pads"],
+                   case["mode"], case["include_pad"], x.dtype,
+                   case["threads"], dilation=case["dilation"])
+    np.testing.assert_allclose(got, ref_dilated_pool(x, case), rtol=1e-12,
+                               atol=1e-12)
+
+
+def test_pool_dilation_counts_real_cells():
+    """Window counts of a dilated window along one axis (TF's rule): taps
+    past the input are not counted."""
+    assert window_counts(5, 2, 3, 1, 0, 2, False, dilation=3) == [2, 2, 1]
+    assert window_counts(5, 2, 3, 1, 0, 2, True, dilation=3) == [2, 2, 2]

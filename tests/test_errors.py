@@ -38,7 +38,7 @@ CONV_CASES = [
     (dict(data_format="NWHC"), ValueError, r"`data_format` must be one of 'NHWC', 'NCHW', got 'NWHC'"),
     (dict(kernel_format="IOHW"), ValueError,
      r"`kernel_format` must be one of 'HWIO', 'OIHW', 'OHWI', got 'IOHW'"),
-    (dict(engine="fft"), ValueError, r"`engine` must be one of 'auto', 'taps', 'im2col', got 'fft'"),
+    (dict(engine="fft"), ValueError, r"`engine` must be one of 'auto', 'taps', 'axpy', 'depthwise', 'banded', 'im2col', 'planar', got 'fft'"),
     # kernel larger than the padded input
     (dict(kernels=np.zeros((7, 3, 4, 2))), ValueError,
      r"`kernels` \(dilated size 7x3\) is larger than the padded input \(6x7 padded"),

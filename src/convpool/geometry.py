@@ -30,6 +30,8 @@ PADDING_WORDS = ("valid", "same", "same_lower", "full")
 
 
 def _what(n):
+    if n == 1:
+        return "a tuple of 1 int"
     return "a pair of ints" if n == 2 else f"a tuple of {n} ints"
 
 
@@ -140,7 +142,7 @@ def resolve_padding(padding, in_shape, window, stride, dilation=None):
         end), ``'same_lower'`` (the same total, odd extra at the start),
         ``'full'`` (``(k - 1) * dilation`` on both sides), an int for every
         side, one int per axis for both of its sides, or one ``(lo, hi)``
-        pair per axis.
+        pair per axis (with one axis, a flat ``(lo, hi)`` pair too).
     in_shape, window, stride, dilation : tuple of n int
         Input size, window size (undilated), stride and dilation (default
         1) per spatial axis.
@@ -163,6 +165,8 @@ def resolve_padding(padding, in_shape, window, stride, dilation=None):
     ((4, 4), (1, 1))
     >>> resolve_padding("same", (16,), (4,), (2,))
     ((1, 1),)
+    >>> resolve_padding((0, 2), (16,), (4,), (1,))
+    ((0, 2),)
     >>> resolve_padding(((0, 1), (1, 0), (2, 2)), (4, 4, 4), (3, 3, 3), 1)
     ((0, 1), (1, 0), (2, 2))
     """
@@ -192,6 +196,9 @@ def resolve_padding(padding, in_shape, window, stride, dilation=None):
         items = None
     if items is not None and len(items) == n and _is_pair_list(items):
         return tuple(ntuple(p, 2, "padding", minimum=0) for p in items)
+    if n == 1 and items is not None and len(items) == 2:
+        # One axis: a flat pair can only be its (lo, hi).
+        return (ntuple(items, 2, "padding", minimum=0),)
     if isinstance(padding, (bytes, float)) or padding is None:
         raise TypeError(
             f"`padding` must be a padding word, an int, {_what(n)} or "

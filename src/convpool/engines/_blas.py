@@ -1,22 +1,21 @@
-"""NumPy's own OpenBLAS, reached through ctypes: thread control and axpy.
+"""BLAS through threadpoolctl: the thread limit, and axpy from the same
+library handle.  The one module that hands raw addresses to BLAS.
 
-Threads.  OpenBLAS starts its own thread pool for every large matmul.
-When convpool already splits the work over its threads, each of those
-matmuls would fan out again and oversubscribe the cores; measured on 2
-cores, chunked im2col matmuls ran 1.3-2x slower with 2 BLAS threads per
-call than with 1.  ``one_blas_thread()`` lowers OpenBLAS to one thread
-for the duration of a call and restores the user's setting afterwards.
+Threads.  OpenBLAS starts its own thread pool for every large product.
+convpool already splits the work over its own threads, and each product
+fanning out again oversubscribes the cores (measured on 2 cores: chunked
+products 1.3-2x slower with 2 BLAS threads per call; W1's axpy passes 18x
+slower).  ``one_blas_thread()`` holds BLAS at one thread for the duration
+of a call, whatever ``threads`` is, so that a result never depends on how
+BLAS split a product either.
 
 axpy.  ``y += a * x`` in one pass.  NumPy has no fused multiply-add, so a
 tap with one scalar weight costs it two passes (multiply into a buffer,
-then add); BLAS reads ``x`` and ``y`` once, which made grayscale
-convolution 1.6-2x faster.  It may round once (FMA) where NumPy rounds
-twice: the results agree to rounding, as between any two engines.
-
-NumPy wheels bundle OpenBLAS as ``scipy_openblas`` with suffixed symbol
-names; the library is found among the process's loaded shared objects.
-When it cannot be found (another BLAS, another platform), the context
-manager does nothing and ``axpy_kernel`` returns None: callers use NumPy.
+then add); BLAS reads ``x`` and ``y`` once (measured 1.3-1.9x faster on
+W1).  The function comes from the library threadpoolctl found, with the
+symbol affixes threadpoolctl itself resolved: nothing is guessed.  When
+no OpenBLAS is loaded, ``axpy_available`` is False and the planner does
+not offer the 'axpy' path.
 """
 
 import contextlib
@@ -26,126 +25,138 @@ import threading
 
 import numpy as np
 
-__all__ = ["one_blas_thread", "blas_threads", "axpy_kernel"]
+__all__ = ["one_blas_thread", "blas_threads", "axpy_available", "AxpyPlan"]
 
-# Symbol prefixes and suffixes as exported by the NumPy wheels'
-# scipy-openblas (64- and 32-bit integer builds) and by a plain OpenBLAS.
-_FLAVOURS = (("scipy_", "64_"), ("scipy_", ""), ("", "64_"), ("", ""))
-
-
-def _loaded_libraries():
-    """Shared objects with "blas" in their name mapped into this process,
-    NumPy's own first (SciPy and others may bring another OpenBLAS whose
-    threads would not be the ones NumPy's matmul uses)."""
-    # Linux lists the mapped shared objects in /proc; NumPy has already
-    # loaded its BLAS, so no search path is needed.
-    try:
-        with open("/proc/self/maps") as maps:
-            paths = {line.split()[-1] for line in maps if ".so" in line}
-    except OSError:
-        return []
-    home = os.path.dirname(np.__file__)   # .../numpy; wheels: numpy.libs
-    return sorted((p for p in paths if "blas" in p.lower()),
-                  key=lambda p: (not p.startswith(home), p))
-
-
-def _bind(lib, prefix, suffix):
-    """The functions we use from one library, or None if it lacks any."""
-    names = {"get": f"{prefix}openblas_get_num_threads{suffix}",
-             "set": f"{prefix}openblas_set_num_threads{suffix}",
-             "float64": f"{prefix}cblas_daxpy{suffix}",
-             "float32": f"{prefix}cblas_saxpy{suffix}"}
-    funcs = {key: getattr(lib, name, None) for key, name in names.items()}
-    if None in funcs.values():
-        return None
-    index = ctypes.c_int64 if suffix == "64_" else ctypes.c_int
-    funcs["get"].restype = ctypes.c_int
-    funcs["set"].argtypes, funcs["set"].restype = [ctypes.c_int], None
-    for key, real in (("float64", ctypes.c_double),
-                      ("float32", ctypes.c_float)):
-        funcs[key].argtypes = [index, real, ctypes.c_void_p, index,
-                               ctypes.c_void_p, index]
-        funcs[key].restype = None
-    return funcs
-
-
-def _find():
-    for path in _loaded_libraries():
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for prefix, suffix in _FLAVOURS:
-            funcs = _bind(lib, prefix, suffix)
-            if funcs is not None:
-                return funcs
-    return None
-
-
-_funcs = None
-_searched = False
 _lock = threading.Lock()
-_depth = 0
-_saved = None
+_state = {"libs": None, "depth": 0, "saved": None}
 
 
-def _get_funcs():
-    global _funcs, _searched
-    if not _searched:
-        _funcs, _searched = _find(), True
-    return _funcs
+def _blas_libs():
+    """threadpoolctl's controllers of the loaded BLAS libraries, NumPy's
+    own first (others, e.g. SciPy's, may also be loaded), found once."""
+    if _state["libs"] is None:
+        from threadpoolctl import ThreadpoolController
+        home = os.path.dirname(os.path.dirname(np.__file__))
+        libs = [lib for lib in ThreadpoolController().lib_controllers
+                if lib.user_api == "blas"]
+        libs.sort(key=lambda lib: not str(lib.filepath).startswith(home))
+        _state["libs"] = libs
+    return _state["libs"]
 
 
 def blas_threads():
-    """OpenBLAS's current thread count, or None if it cannot be controlled."""
-    funcs = _get_funcs()
-    return None if funcs is None else funcs["get"]()
+    """The first BLAS library's thread count, or None if none is loaded."""
+    libs = _blas_libs()
+    return libs[0].get_num_threads() if libs else None
 
 
 @contextlib.contextmanager
-def one_blas_thread(active=True):
-    """Run the body with OpenBLAS limited to one thread (if ``active``).
+def one_blas_thread():
+    """Run the body with every loaded BLAS limited to one thread.
 
-    The setting is process-wide: while the body runs, NumPy matmuls in the
-    caller's other threads also get one BLAS thread.  Nested and
-    concurrent uses count: the first caller in saves the setting, the last
-    one out restores it, unless somebody changed it meanwhile.
+    The setting is process-wide: while the body runs, NumPy products in
+    the caller's other threads also get one BLAS thread.  Nested and
+    concurrent uses count: the first caller in saves the settings, the
+    last one out restores them.
     """
-    global _depth, _saved
-    funcs = _get_funcs() if active else None
-    if funcs is None:
-        yield
-        return
-    get, set_ = funcs["get"], funcs["set"]
+    libs = _blas_libs()
     with _lock:
-        if _depth == 0:
-            _saved = get()
-            if _saved != 1:
-                set_(1)
-        _depth += 1
+        if _state["depth"] == 0:
+            _state["saved"] = [lib.get_num_threads() for lib in libs]
+            for lib, n in zip(libs, _state["saved"]):
+                if n != 1:
+                    lib.set_num_threads(1)
+        _state["depth"] += 1
     try:
         yield
     finally:
         with _lock:
-            _depth -= 1
-            if _depth == 0 and _saved != 1 and get() == 1:
-                set_(_saved)
+            _state["depth"] -= 1
+            if _state["depth"] == 0:
+                for lib, n in zip(libs, _state["saved"]):
+                    if n != 1:
+                        lib.set_num_threads(n)
 
 
-def axpy_kernel(dtype):
-    """``kernel(n, a, x_address, y_address)`` doing ``y += a * x`` over
-    ``n`` contiguous items of ``dtype`` (float32/float64, native order),
-    or None when BLAS is not reachable.
-
-    The caller passes raw addresses, so it must guarantee both ranges lie
-    in live arrays of ``dtype``.  BLAS skips the update when ``a == 0``,
-    which would lose ``0 * inf = NaN``: zero weights are the caller's.
-    """
-    funcs = _get_funcs()
-    if funcs is None or not dtype.isnative or dtype.name not in funcs:
+def _axpy_function(dtype):
+    """OpenBLAS's ``cblas_?axpy`` for a native float32/float64 dtype, bound
+    with ctypes, or None."""
+    dtype = np.dtype(dtype)
+    name = {"float64": "cblas_daxpy", "float32": "cblas_saxpy"}.get(
+        dtype.name)
+    if name is None or not dtype.isnative:
         return None
-    kernel = funcs[dtype.name]
+    for lib in _blas_libs():
+        if lib.internal_api != "openblas":
+            continue
+        func = lib._get_symbol(name)
+        if func is None:
+            continue
+        index = (ctypes.c_int64 if lib._symbol_suffix in ("64_", "_64")
+                 else ctypes.c_int)
+        real = ctypes.c_double if dtype.itemsize == 8 else ctypes.c_float
+        func.argtypes = [index, real, ctypes.c_void_p, index,
+                         ctypes.c_void_p, index]
+        func.restype = None
+        return func
+    return None
 
-    def run(n, a, x_address, y_address):
-        kernel(n, a, x_address, 1, y_address, 1)
-    return run
+
+_functions = {}
+
+
+def axpy_available(dtype):
+    """Whether ``AxpyPlan`` can run for ``dtype``."""
+    dtype = np.dtype(dtype)
+    if dtype not in _functions:
+        _functions[dtype] = _axpy_function(dtype)
+    return _functions[dtype] is not None
+
+
+class AxpyPlan:
+    """``y += a * x`` passes at fixed byte offsets from the start of a
+    source array, bounds checked once, when the plan is made.
+
+    ``shape``, ``strides`` (None: C order) and ``dtype`` describe every
+    source the plan will run on; ``steps`` are ``(byte offset, weight)``;
+    every pass reads ``size`` items.  ``run(source, y)`` checks only that
+    ``source`` has that layout and ``y`` is big enough.  BLAS skips the
+    update when ``a == 0``, which would lose ``0 * inf = NaN``: the
+    planner keeps zero weights off this path.
+    """
+
+    def __init__(self, shape, strides, dtype, steps, size):
+        dtype = np.dtype(dtype)
+        if not axpy_available(dtype):
+            raise ValueError(f"BLAS axpy is not available for {dtype}")
+        if strides is None:
+            strides = _c_strides(shape, dtype.itemsize)
+        lo = sum(min(0, (n - 1) * s) for n, s in zip(shape, strides))
+        hi = sum(max(0, (n - 1) * s) for n, s in zip(shape, strides))
+        for offset, _ in steps:
+            if offset < lo or offset + size * dtype.itemsize > hi + \
+                    dtype.itemsize:
+                raise ValueError("axpy pass outside its source array")
+        self.layout = (tuple(shape), tuple(strides), dtype)
+        self.size, self.steps = size, list(steps)
+        self.kernel = _functions[dtype]
+
+    def run(self, source, y):
+        if (source.shape, source.strides, source.dtype) != self.layout:
+            raise ValueError("axpy source has another layout than planned")
+        if (y.dtype != self.layout[2] or not y.flags.c_contiguous
+                or y.size < self.size):
+            raise ValueError("axpy destination must be a contiguous array "
+                             f"of >= {self.size} items")
+        kernel, size = self.kernel, self.size
+        base, address = source.ctypes.data, y.ctypes.data
+        for offset, weight in self.steps:
+            kernel(size, weight, base + offset, 1, address, 1)
+
+
+def _c_strides(shape, itemsize):
+    strides, step = [], itemsize
+    for n in reversed(shape):
+        strides.append(step)
+        step *= n
+    return tuple(reversed(strides))

@@ -21,6 +21,7 @@ import numpy as np
 from ._windows import axis_span
 
 __all__ = ["FrameGeometry", "frame_geometry", "all_finite", "fill_frame",
+           "block_frames",
            "frame_view"]
 
 
@@ -128,3 +129,18 @@ def fill_frame(frame, x, geom, phase, pads):
     frame[:, ro, co.stop:] = 0
     frame[:, ro, co] = x[:, ri, ci]
     return frame
+
+
+def block_frames(x, geom, pads, dtype, scratch, name="frame"):
+    """(b, Hq, Wq, C) frames of block ``x``, one per phase the taps use:
+    views of ``x`` where possible, else filled into this worker's scratch."""
+    b, c = x.shape[0], x.shape[3]
+    hq, wq = geom.shape
+    frames = {}
+    for phase in geom.phases:
+        view = frame_view(x, geom, phase, pads, dtype)
+        if view is None:
+            view = fill_frame(scratch.get((name, phase), (b, hq, wq, c),
+                                          dtype), x, geom, phase, pads)
+        frames[phase] = view
+    return frames

@@ -15,20 +15,20 @@ the flops, which BLAS still runs far faster than NumPy gathers small
 windows.  Measured against gathering the window matrix: 1.3-1.7x faster
 on one thread, and it scales with threads as BLAS does.
 
-The band's zeros meet every input pixel, and ``0 * inf`` is NaN: a block
-holding an inf or NaN whose band has such zeros (``T > 1`` or dilated
-columns) is handed to the gathering engine instead, which multiplies
-each pixel only by its own weights, as PyTorch does.
+The band's zeros meet every input pixel, and ``0 * inf`` is NaN: when
+the band has such zeros (``T > 1`` or dilated columns, see
+``has_structural_zeros``) the engine runs only on finite inputs; the
+planner sends the others to a gathering engine, which multiplies each
+pixel only by its own weights, as PyTorch does.
 """
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
-from ._frames import FrameGeometry, all_finite, fill_frame, frame_view
-from ._windows import band_pads
-from .im2col import Im2col
+from ..windows import window_view
+from ._frames import FrameGeometry, fill_frame, frame_view
+from .base import matmul_rows, product_height, write_out
 
-__all__ = ["Banded"]
+__all__ = ["Banded", "tile_width", "has_structural_zeros"]
 
 # Columns of each product (T * F): BLAS wants a dozen or more, wider
 # tiles waste more flops in the band (measured best 12-16 on RGB).
@@ -39,13 +39,10 @@ class Banded:
     """The banded engine for one call (one group); ``run`` per block."""
 
     def __init__(self, w, stride, dilation, groups, bias):
-        if groups != 1:
-            raise ValueError("the banded engine handles one group")
         self.w, self.stride, self.dilation = w, stride, dilation
         self.f, self.dtype, self.bias = w.shape[3], w.dtype, bias
         self._layouts = {}
         self._bands = {}
-        self.gather = Im2col(w, stride, dilation, groups, bias)
 
     def layout(self, out_hw):
         """(T, tiles, frame geometry) for a block of ``out_hw`` outputs.
@@ -57,8 +54,7 @@ class Banded:
             kh, kw = self.w.shape[:2]
             (sh, sw), (dh, dw) = self.stride, self.dilation
             rows, ow = out_hw
-            tiles = max(1, round(ow * self.f / _TILE_COLUMNS))
-            t = -(-ow // min(tiles, ow))
+            t = tile_width(ow, self.f)
             tiles = -(-ow // t)
             hq = -(-((rows - 1) * sh + (kh - 1) * dh + 1) // sh) * sh
             wq = (tiles * t - 1) * sw + (kw - 1) * dw + 1
@@ -107,9 +103,6 @@ class Banded:
         if frame is None:
             frame = fill_frame(scratch.get("frame", (b, hq, wq, c),
                                            self.dtype), x, geom, (0, 0), pads)
-        if (t > 1 or self.dilation[1] > 1) and not all_finite([frame]):
-            self._gather(x, dst, pads, scratch, c)
-            return
         frame_rows = frame.reshape(b * hq, wq * c)
         band = self.band(t)
         out_rows = hq // sh             # per image, evenly spaced
@@ -117,31 +110,32 @@ class Banded:
         width = tiles * t * self.f
         acc = scratch.get("acc", (b * out_rows, width), self.dtype)
         part = scratch.get("part", (m, width), self.dtype)
-        item = self.dtype.itemsize
+        height = product_height(band.shape[1], band.shape[2])
+        # Tile n of output row r: the band's span of frame row r * sh +
+        # i * dh, from pixel n * T * sw on.
+        windows = window_view(frame_rows, (band.shape[1],), (1,),
+                              stride=(t * sw * c,))
         for i in range(band.shape[0]):
-            # Tile n of output row r: the band's span of frame row
-            # r * sh + i * dh, from pixel n * T * sw on.
-            a = as_strided(frame_rows[i * dh:], (tiles, m, band.shape[1]),
-                           (t * sw * c * item, sh * frame_rows.strides[0],
-                            item), writeable=False)
+            a = windows[i * dh::sh][:m, :tiles].transpose(1, 0, 2)
             out = acc[:m] if i == 0 else part
-            np.matmul(a, band[i],
-                      out=out.reshape(m, tiles, -1).transpose(1, 0, 2))
+            matmul_rows(a, band[i], out.reshape(m, tiles, -1).transpose(
+                1, 0, 2), scratch, height)
             if i:
                 np.add(acc[:m], part, out=acc[:m])
         valid = acc.reshape(b, out_rows, tiles * t, self.f)[
             :, :dst.shape[1], :dst.shape[2]]
-        if self.bias is None:
-            np.copyto(dst, valid, casting="unsafe")
-        else:
-            np.add(valid, self.bias, out=dst, casting="unsafe")
+        write_out(valid, dst, self.bias)
 
-    def _gather(self, x, dst, pads, scratch, c):
-        """The block through the gathering engine, in bands of rows as
-        small as this block's scratch."""
-        ow = dst.shape[2]
-        step = max(1, dst.shape[1] * self.row_bytes(c, ow)
-                   // self.gather.row_bytes(c, ow))
-        for r0 in range(0, dst.shape[1], step):
-            self.gather.run(x, dst[:, r0:r0 + step],
-                            band_pads(pads, r0, self.stride[0]), scratch)
+
+def tile_width(ow, f):
+    """``T``, output pixels per tile: about ``_TILE_COLUMNS`` product
+    columns (``T * F``), and evenly many tiles per row."""
+    tiles = max(1, round(ow * f / _TILE_COLUMNS))
+    return -(-ow // min(tiles, ow))
+
+
+def has_structural_zeros(problem):
+    """Whether the band holds zeros that are not kernel weights (several
+    pixels per tile, or dilated columns): those meet every input pixel."""
+    return (tile_width(problem.out_width, problem.filters) > 1
+            or problem.dilation[1] > 1)

@@ -12,26 +12,46 @@ that NumPy's inner loop is long.
 """
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
+
+from ..windows import window_view
+from ._frames import block_frames, frame_geometry
+from .base import write_out
 
 __all__ = ["Depthwise"]
 
 # Inner-loop length NumPy's einsum handles best (measured 512-2048).
 _RUN = 1024
+BUDGET = 1 << 20
 
 
 class Depthwise:
     """Per call: the weights, tiled per stride phase and run length."""
 
-    def __init__(self, w):
+    def __init__(self, w, stride, dilation, groups, bias):
         kh, kw, _, g = w.shape
-        self.groups = g
+        self.window, self.stride, self.dilation = (kh, kw), stride, dilation
+        self.groups, self.dtype, self.bias = g, w.dtype, bias
         self.weights = w.reshape(kh, kw, g)
         self._tiled = {}
 
-    def run(self, frames, geom, dst, bias, scratch, dtype):
-        """Write the block into ``dst`` (b, rows, OW, G); ``frames`` maps
-        each phase to its (b, Hq, Wq, G) frame."""
+    def geometry(self, out_hw):
+        return frame_geometry(self.window, out_hw, self.stride,
+                              self.dilation)
+
+    def budget(self, ow):
+        return BUDGET
+
+    def row_bytes(self, c, ow):
+        """Scratch bytes per output row: frames, accumulator, one tap."""
+        geom = self.geometry((1, ow))
+        return ((len(geom.phases) + 2) * c * geom.shape[1]
+                * self.dtype.itemsize)
+
+    def run(self, x, dst, pads, scratch):
+        """Write block ``x`` (b, H, W, G) into ``dst`` (b, rows, OW, G)."""
+        geom = self.geometry(dst.shape[1:3])
+        frames = block_frames(x, geom, pads, self.dtype, scratch)
+        dtype, bias = self.dtype, self.bias
         target = dst
         if dst.dtype != dtype:
             target = scratch.get("acc", dst.shape, dtype)
@@ -47,10 +67,8 @@ class Depthwise:
             if not first:
                 np.add(target, out, out=target)
             first = False
-        if bias is not None:
-            target += bias
-        if target is not dst:
-            np.copyto(dst, target, casting="unsafe")
+        if target is not dst or bias is not None:
+            write_out(target, dst, bias)
 
     def _weights(self, rows, cols, run):
         key = rows.indices(99), cols.indices(99), run  # slices: unhashable
@@ -80,14 +98,17 @@ def _merge(out, run, g):
 
 
 def _tap_view(frame, geom, rows, cols, run):
-    """(b, rows, OW / run, taps_i, taps_j, run * G) view of the frame."""
+    """(b, rows, OW / run, taps_i, taps_j, run * G) view of the frame: runs
+    of ``run`` neighbouring pixels' ``G`` channels as one inner axis."""
     (ri, qi, di), (ci, qj, dj) = rows, cols
-    b, g = frame.shape[0], frame.shape[3]
+    b, hq, wq, g = frame.shape
     out_rows, ow = geom.out_hw
     taps = (len(range(*ri.indices(geom.window[0]))),
             len(range(*ci.indices(geom.window[1]))))
-    s = frame.strides
-    return as_strided(frame[:, qi:, qj:],
-                      (b, out_rows, ow // run) + taps + (run * g,),
-                      (s[0], s[1], run * s[2], di * s[1], dj * s[2], s[3]),
-                      writeable=False)
+    # A frame row as one axis of Wq * G numbers: tap j of the run starting
+    # at pixel p is the run * G numbers from (p + qj + j * dj) * G.
+    flat = frame.reshape(b, hq, wq * g)[:, qi:, qj * g:]
+    view = window_view(flat, taps + (run * g,), (1, 2, 2),
+                       stride=(1, run * g, run * g),
+                       dilation=(di, dj * g, 1))
+    return view[:, :out_rows, :ow // run]

@@ -25,6 +25,8 @@ from .pool import pool_nhwc
 __all__ = ["conv_channels_last", "pool_channels_last", "GATHER_BYTES"]
 
 GATHER_BYTES = 16 << 20
+# Bytes of one signal's input handed to the 2-D engines at a time.
+SIGNAL_BYTES = 4 << 20
 
 
 def conv_channels_last(x, w, out, stride, dilation, pads, groups, bias,
@@ -36,12 +38,35 @@ def conv_channels_last(x, w, out, stride, dilation, pads, groups, bias,
         conv_nhwc(x, w, out, stride, dilation, pads, groups, bias, engine,
                   threads)
     elif rank == 1:
-        conv_nhwc(with_unit_axis(x), w[None], with_unit_axis(out), (1,) + stride,
-                  (1,) + dilation, ((0, 0),) + pads, groups, bias, engine,
-                  threads)
+        for xs, os, p in _signal_pieces(x, out, w.shape[0], stride[0],
+                                        dilation[0], pads[0]):
+            conv_nhwc(with_unit_axis(xs), w[None], with_unit_axis(os),
+                      (1,) + stride, (1,) + dilation, ((0, 0), p), groups,
+                      bias, engine, threads)
     else:
         _conv_by_depth(x, w, out, stride, dilation, pads, groups, bias,
                        engine, threads)
+
+
+def _signal_pieces(x, out, k, stride, dilation, pads):
+    """Cut long 1-D signals into runs of output cells, each with the input
+    cells it reads and the padding it sees: ``(x_piece, out_piece,
+    (lo, hi))``.  The 2-D engines split a picture into bands of rows; a
+    signal is one row, so it is split here instead.  The run length comes
+    from the per-signal problem only."""
+    n, length = x.shape[:2]
+    extent = dilation * (k - 1) + 1
+    per_cell = max(1, x.shape[2] * x.itemsize * stride)
+    run = max(1, SIGNAL_BYTES // per_cell)
+    lo = pads[0]
+    for o0 in range(0, max(out.shape[1], 1), run):
+        o1 = min(o0 + run, out.shape[1])
+        start, stop = o0 * stride - lo, (o1 - 1) * stride + extent - lo
+        a, b = max(start, 0), min(stop, length)
+        # A ceil_mode window may reach past the padding; the piece's
+        # padding stops where the signal's does (average pooling's
+        # divisor never counts beyond it).
+        yield x[:, a:b], out[:, o0:o1], (a - start, min(stop - b, pads[1]))
 
 
 def _depth_chunks(n, od, item_bytes, merged):
@@ -112,9 +137,11 @@ def pool_channels_last(x, out, window, stride, dilation, pads, mode,
         pool_nhwc(x, out, window, stride, pads, mode, count_include_pad,
                   dtype, threads, dilation=dilation)
     elif rank == 1:
-        pool_nhwc(with_unit_axis(x), with_unit_axis(out), (1,) + window, (1,) + stride,
-                  ((0, 0),) + pads, mode, count_include_pad, dtype, threads,
-                  dilation=(1,) + dilation)
+        for xs, os, p in _signal_pieces(x, out, window[0], stride[0],
+                                        dilation[0], pads[0]):
+            pool_nhwc(with_unit_axis(xs), with_unit_axis(os), (1,) + window,
+                      (1,) + stride, ((0, 0), p), mode, count_include_pad,
+                      dtype, threads, dilation=(1,) + dilation)
     else:
         _pool_by_depth(x, out, window, stride, dilation, pads, mode,
                        count_include_pad, dtype, threads)

@@ -14,9 +14,13 @@ written straight into the matrix.
 
 import numpy as np
 
+from ..windows import window_view
 from ._windows import axis_taps
+from .base import matmul_rows, product_height, write_out
 
 __all__ = ["Im2col"]
+
+BUDGET = 1 << 21
 
 
 class Im2col:
@@ -29,6 +33,10 @@ class Im2col:
         k, m = kh * kw * cg, f // groups
         self.kernels = np.ascontiguousarray(
             w.reshape(k, groups, m).transpose(1, 0, 2))
+        self.height = product_height(k, m)
+
+    def budget(self, ow):
+        return BUDGET
 
     def row_bytes(self, c, ow):
         """Scratch bytes per output row: the window matrix and product."""
@@ -47,19 +55,18 @@ class Im2col:
             cols = _gather(x, self.window, (rows, ow), pads, self.stride,
                            self.dilation, groups,
                            scratch.get("cols", shape, self.dtype))
-        flat = dst.reshape(-1, self.f) if dst.flags.c_contiguous else None
-        if groups == 1 and flat is not None and dst.dtype == self.dtype:
-            np.matmul(cols[0], self.kernels[0], out=flat)
+        if (groups == 1 and dst.flags.c_contiguous
+                and dst.dtype == self.dtype):
+            # Straight into the output: no product buffer, no copy.
+            matmul_rows(cols, self.kernels, dst.reshape(1, -1, m), scratch,
+                        self.height)
             if self.bias is not None:
-                flat += self.bias
+                write_out(dst, dst, self.bias)
             return
         res = scratch.get("res", (groups, b * rows * ow, m), self.dtype)
-        np.matmul(cols, self.kernels, out=res)
+        matmul_rows(cols, self.kernels, res, scratch, self.height)
         res = res.transpose(1, 0, 2).reshape(b, rows, ow, self.f)
-        if self.bias is None:
-            np.copyto(dst, res, casting="unsafe")
-        else:
-            np.add(res, self.bias, out=dst, casting="unsafe")
+        write_out(res, dst, self.bias)
 
     def _as_matrix(self, x, rows, ow, pads):
         """A 1x1, stride-1, unpadded block's window matrix is its input:
@@ -118,9 +125,7 @@ def _window_runs(x, kw, stride, dilation, groups):
     if (stride != 1 or dilation != 1 or groups != 1 or wd < kw
             or x.strides[3] != item or x.strides[2] != c * item):
         return None
-    return np.lib.stride_tricks.as_strided(
-        x, (b, h, wd - kw + 1, kw, c), x.strides[:3] + (c * item, item),
-        writeable=False)
+    return window_view(x, (kw,), (2,)).transpose(0, 1, 2, 4, 3)
 
 
 def _fill_taps(row, xg, kw, stride, dilation, left):

@@ -12,11 +12,14 @@ the output on the frame's grid, from which the valid cells are copied.
 """
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
+from ..windows import window_view
 from ._frames import frame_geometry, fill_frame
+from .base import matmul_rows, product_height, write_out
 
 __all__ = ["Planar"]
+
+BUDGET = 1 << 20
 
 
 class Planar:
@@ -31,6 +34,10 @@ class Planar:
         m = f // groups
         self.kernels = np.ascontiguousarray(
             w.reshape(kh * kw * cg, groups, m).transpose(1, 0, 2))
+        self.height = product_height(kh * kw * cg, m)
+
+    def budget(self, ow):
+        return BUDGET
 
     def geometry(self, out_hw):
         return frame_geometry(self.window, out_hw, self.stride,
@@ -67,22 +74,19 @@ class Planar:
             np.copyto(part, _tap_rows(planes[phase], geom, rows, cols_,
                                       part.shape))
         res = scratch.get("res", (b * hq * wq, groups, m), self.dtype)
-        np.matmul(cols.transpose(0, 2, 1), self.kernels,
-                  out=res[:n].transpose(1, 0, 2))
-        valid = geom.valid(res.reshape(-1, self.f), b)
-        if self.bias is None:
-            np.copyto(dst, valid, casting="unsafe")
-        else:
-            np.add(valid, self.bias, out=dst, casting="unsafe")
+        matmul_rows(cols.transpose(0, 2, 1), self.kernels,
+                    res[:n].transpose(1, 0, 2), scratch, self.height)
+        write_out(geom.valid(res.reshape(-1, self.f), b), dst, self.bias)
 
 
 def _tap_rows(planes, geom, rows, cols, shape):
-    """View (groups, taps_i, taps_j, C/groups, n) of the shifted planes."""
+    """View (groups, taps_i, taps_j, C/groups, n) of the shifted planes:
+    tap (a, b) of a phase starts ``(qi + a * di) * Wq + qj + b * dj``
+    into every plane."""
     (_, qi, di), (_, qj, dj) = rows, cols
     wq = geom.shape[1]
     groups, ti, tj, cg, n = shape
-    item = planes.itemsize
-    plane = planes.strides[0]
-    start = planes[:, qi * wq + qj:]
-    return as_strided(start, shape, (cg * plane, di * wq * item, dj * item,
-                                     plane, item), writeable=False)
+    start = planes.reshape(groups, cg, -1)[:, :, qi * wq + qj:]
+    view = window_view(start, (ti, tj, n), (2, 2, 2),
+                       dilation=(di * wq, dj, 1))
+    return view[:, :, 0].transpose(0, 2, 3, 1, 4)

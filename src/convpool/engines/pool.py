@@ -12,8 +12,8 @@ or without the padded ones.
 
 import numpy as np
 
-from ._parallel import block_budget, row_blocks, run_blocks
 from ..geometry import window_counts
+from ._parallel import block_budget, row_blocks, run_blocks
 from ._windows import axis_taps, band_pads
 
 __all__ = ["pool_nhwc", "lowest"]
@@ -36,10 +36,10 @@ def lowest(dtype):
 
 def pool_nhwc(x, out, window, stride, pads, mode, count_include_pad,
               dtype, threads, dilation=(1, 1)):
-    """Max or average pool ``x`` (N, H, W, C) into ``out`` (N, OH, OW, C),
-    window taps ``dilation`` apart.
+    """Max or average pool ``x`` (N, H, W, C) into ``out`` (N, OH, OW, C).
 
-    ``dtype`` is the accumulation dtype (the input's own for max).
+    ``dtype`` is the accumulation dtype (the input's own for max); the
+    window's taps are ``dilation`` cells apart.
     """
     n, h, w, c = x.shape
     oh, ow = out.shape[1:3]
@@ -47,11 +47,11 @@ def pool_nhwc(x, out, window, stride, pads, mode, count_include_pad,
         return
     divisor = None
     if mode == "avg":
-        counts = np.multiply.outer(
-            np.asarray(window_counts(h, window[0], oh, stride[0], *pads[0],
-                                     count_include_pad, dilation[0])),
-            np.asarray(window_counts(w, window[1], ow, stride[1], *pads[1],
-                                     count_include_pad, dilation[1])))
+        counts = np.multiply.outer(*(
+            np.array(window_counts(n_, k, o, s, lo, hi, count_include_pad,
+                                   d), np.int64)
+            for n_, k, o, s, (lo, hi), d in zip(
+                (h, w), window, (oh, ow), stride, pads, dilation)))
         divisor = _divisor(counts, dtype)
     reduce = np.maximum if mode == "max" else np.add
     start = lowest(dtype) if mode == "max" else 0
@@ -60,11 +60,11 @@ def pool_nhwc(x, out, window, stride, pads, mode, count_include_pad,
         dst = out[n0:n1, r0:r1]
         rows = scratch.get("rows", (n1 - n0, r1 - r0, w, c), dtype)
         _pool_rows(reduce, start, x[n0:n1], rows, window[0], stride[0],
-                   band_pads(pads, r0, stride[0])[0][0], dilation[0])
+                   dilation[0], band_pads(pads, r0, stride[0])[0][0])
         acc = dst if dst.dtype == dtype else scratch.get("acc", dst.shape,
                                                          dtype)
         _pool_cols(reduce, start, rows, acc, window[1], stride[1],
-                   pads[1][0], dilation[1])
+                   dilation[1], pads[1][0])
         if divisor is not None:
             part = divisor if np.ndim(divisor) == 0 else divisor[r0:r1]
             np.divide(acc, part, out=acc)
@@ -74,7 +74,14 @@ def pool_nhwc(x, out, window, stride, pads, mode, count_include_pad,
     row_bytes = (w + ow) * c * dtype.itemsize
     blocks = row_blocks(n, oh, row_bytes,
                         block_budget(_BUDGET, threads, grow=1), threads)
-    run_blocks(work, blocks, threads)
+    run_blocks(work, blocks, threads, context=_quiet)
+
+
+def _quiet():
+    # An average over a window holding +inf and -inf is NaN, and a float16
+    # result past 65504 is inf, as in PyTorch, which says nothing; errstate
+    # is per thread, so every worker sets it.
+    return np.errstate(invalid="ignore", over="ignore")
 
 
 def _divisor(counts, dtype):
@@ -85,18 +92,19 @@ def _divisor(counts, dtype):
     return counts.astype(dtype)[:, :, None]
 
 
-def _pool_rows(reduce, start, x, rows, k, stride, top, dilation):
-    """``rows[:, r]``: reduction of input rows ``r * stride + i * dilation
-    - top``."""
+def _pool_rows(reduce, start, x, rows, k, stride, dilation, top):
+    """``rows[:, r]`` = reduction of input rows ``r * stride + i *
+    dilation - top``."""
     taps = axis_taps(x.shape[1], k, rows.shape[1], stride, dilation, top)
     _reduce_taps(reduce, start, taps, rows, rows.shape[1],
                  lambda ro, ri: (rows[:, ro], x[:, ri]))
 
 
-def _pool_cols(reduce, start, rows, out, k, stride, left, dilation):
+def _pool_cols(reduce, start, rows, out, k, stride, dilation, left):
     """``out[:, :, c]``: reduction of ``rows[:, :, c * stride + j *
     dilation - left]``."""
-    taps = axis_taps(rows.shape[2], k, out.shape[2], stride, dilation, left)
+    taps = axis_taps(rows.shape[2], k, out.shape[2], stride, dilation,
+                     left)
     if out.shape[3] * out.itemsize >= _SHORT_PIXEL:
         _reduce_taps(reduce, start, taps, out, out.shape[2],
                      lambda co, ci: (out[:, :, co], rows[:, :, ci]))

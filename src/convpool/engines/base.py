@@ -1,0 +1,131 @@
+"""The engine contract: the problem an engine is given, the protocol every
+convolution engine implements, the one output writer, and BLAS products of
+a fixed height.
+
+An engine is built once per call from the weights (``w`` (KH, KW, C/g, F)
+in the compute dtype), ``stride``, ``dilation``, ``groups`` and ``bias``,
+then ``run`` once per block of the batch.  Which engine runs, and why, is
+decided by :func:`convpool.engines.plan.plan_conv` from a
+:class:`ConvProblem`: the per-image problem, never the batch size or the
+thread count, so a result's bits do not depend on either.
+"""
+
+from typing import NamedTuple, Protocol
+
+import numpy as np
+
+__all__ = ["ConvProblem", "ConvEngine", "write_out", "matmul_rows",
+           "product_height"]
+
+
+class ConvProblem(NamedTuple):
+    """What a planner may look at: one image's problem."""
+
+    window: tuple          # (KH, KW)
+    channels: int          # input channels per group
+    filters: int           # filters per group
+    groups: int
+    dtype: np.dtype        # compute dtype
+    stride: tuple
+    dilation: tuple
+    out_width: int         # OW
+    same_taps: bool        # each tap's weight is one number for all groups
+
+    @classmethod
+    def of(cls, w, stride, dilation, groups, out_width):
+        kh, kw, cg, f = w.shape
+        flat = w.reshape(kh * kw, -1)
+        same = bool(flat.size == 0 or (flat == flat[:, :1]).all())
+        return cls((kh, kw), cg, f // groups if groups else 0, groups,
+                   w.dtype, tuple(stride), tuple(dilation), out_width,
+                   same)
+
+    @property
+    def taps(self):
+        return self.window[0] * self.window[1]
+
+
+class ConvEngine(Protocol):
+    """What every convolution engine implements (one instance per call)."""
+
+    def __init__(self, w, stride, dilation, groups, bias):
+        """Prepare the weights once for every block of the call."""
+
+    def budget(self, ow):
+        """Scratch bytes one block should use."""
+
+    def row_bytes(self, c, ow):
+        """Scratch bytes per output row of a block."""
+
+    def run(self, x, dst, pads, scratch):
+        """Write block ``x`` (b, H, W, C) into ``dst`` (b, rows, OW, F);
+        ``pads`` are the block's own (``band_pads``); ``scratch`` is the
+        worker's ``Scratch``."""
+
+
+def write_out(result, dst, bias):
+    """The one output writer: ``dst = result + bias``, cast to ``dst``'s
+    dtype.  A float16 result that overflows becomes inf, as in PyTorch,
+    without NumPy's warning (the caller's ``errstate``: see ``conv``)."""
+    if bias is None:
+        np.copyto(dst, result, casting="unsafe")
+    else:
+        np.add(result, bias, out=dst, casting="unsafe")
+
+
+# Rows of every BLAS product.  OpenBLAS computes a row's bits differently
+# for short products (its small-matrix kernels, gemv for one row), but
+# products of one height agree bitwise at any offset (measured for 1 to
+# 800 columns, float32 and float64).  With every product exactly this
+# tall, however the batch is cut into blocks and the blocks into threads,
+# each output cell goes through the same arithmetic.  16 rows also keep
+# OpenBLAS on its small-matrix kernels, measured as fast as or faster than
+# one tall product (W3-, W5- and W6-shaped operands).
+PRODUCT_ROWS = 16
+# Past this many multiply-adds per product, tall products win again.
+_SMALL_PRODUCT = 1 << 20
+
+
+def product_height(k, n):
+    """Rows per BLAS product for (rows, ``k``) @ (``k``, ``n``) operands:
+    a function of the per-image problem only."""
+    if PRODUCT_ROWS * k * n <= _SMALL_PRODUCT:
+        return PRODUCT_ROWS
+    return 16 * PRODUCT_ROWS
+
+
+def matmul_rows(a, b, out, scratch, height):
+    """``out = a @ b`` over the last two axes, as products of exactly
+    ``height`` rows: the tail is zero-padded to ``height`` in scratch.
+
+    ``a`` (..., M, K), ``b`` (..., K, N) broadcasting against ``a``'s
+    leading axes, ``out`` (..., M, N); any strides.
+    """
+    m = a.shape[-2]
+    full = m - m % height
+    if full:
+        np.matmul(_split_rows(a[..., :full, :], height), b[..., None, :, :],
+                  out=_split_rows(out[..., :full, :], height))
+    if full < m:
+        lead = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        k = a.shape[-1]
+        if abs(a.strides[-2]) < abs(a.strides[-1]):
+            # Keep ``a``'s layout: BLAS rounds a transposed operand's
+            # product differently.
+            pad = scratch.get("tail_a", lead + (k, height),
+                              a.dtype).swapaxes(-1, -2)
+        else:
+            pad = scratch.get("tail_a", lead + (height, k), a.dtype)
+        pad[..., m - full:, :] = 0
+        pad[..., :m - full, :] = a[..., full:, :]
+        res = scratch.get("tail_out", lead + (height, b.shape[-1]),
+                          out.dtype)
+        np.matmul(pad, b, out=res)
+        out[..., full:, :] = res[..., :m - full, :]
+
+
+def _split_rows(a, height):
+    """(..., M, K) as (..., M / height, height, K): splitting an axis is
+    always a view, so writes into the result reach ``a``."""
+    shape = a.shape[:-2] + (a.shape[-2] // height, height, a.shape[-1])
+    return a.reshape(shape)
