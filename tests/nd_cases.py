@@ -200,27 +200,27 @@ def int_or_tuple(r, lo, hi):
 
 
 def padding_forms(r, most):
-    """Every padding form with numeric pads <= ``most``."""
-    return st.one_of(
-        st.sampled_from(PAD_WORDS),
-        st.integers(0, most),
-        st.tuples(*[st.integers(0, most)] * r),
-        st.tuples(*[st.tuples(st.integers(0, most), st.integers(0, most))]
-                  * r),
-    )
+    """Every padding form with numeric pads <= ``most`` (in 1-D also a
+    flat (lo, hi) pair, as the README allows)."""
+    pair = st.tuples(st.integers(0, most), st.integers(0, most))
+    forms = [st.sampled_from(PAD_WORDS), st.integers(0, most),
+             st.tuples(*[st.integers(0, most)] * r), st.tuples(*[pair] * r)]
+    return st.one_of(*forms + ([pair] if r == 1 else []))
 
 
 def ntuple(v, r):
     return tuple(v) if isinstance(v, (tuple, list)) else (v,) * r
 
 
-def _min_input(padding, extent, axis):
+def _min_input(padding, extent, axis, r):
     """Smallest input length for which a dilated kernel of ``extent``
     fits the padded input."""
     if isinstance(padding, str):
         return extent if padding == "valid" else 1
     if isinstance(padding, int):
         pad = 2 * padding
+    elif r == 1 and len(padding) == 2:      # 1-D flat (lo, hi)
+        pad = sum(padding)
     elif isinstance(padding[axis], tuple):
         pad = sum(padding[axis])
     else:
@@ -249,7 +249,7 @@ def conv_cases(draw, r, padding_modes=("zeros",), max_n=None):
     dils = ntuple(dilation, r)
     spatial = []
     for a in range(r):
-        lo = _min_input(padding, (window[a] - 1) * dils[a] + 1, a)
+        lo = _min_input(padding, (window[a] - 1) * dils[a] + 1, a, r)
         spatial.append(draw(st.integers(lo, lo + extra)))
     pads = ref_resolve_padding(padding, spatial, window, stride, dilation)
     if mode == "reflect":       # PyTorch: reflect pads < input length

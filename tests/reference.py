@@ -73,7 +73,8 @@ def ref_resolve_padding(padding, in_shape, k_shape, stride=1, dilation=1):
 
     r = len(in_shape).  Forms: 'valid', 'same' (odd extra cell at the end),
     'same_lower' (at the start), 'full' (d * (k - 1) on each side), an int,
-    an r-tuple (both sides of each axis) or r (lo, hi) pairs.
+    an r-tuple (both sides of each axis) or r (lo, hi) pairs; in 1-D a
+    flat (lo, hi) pair too (README).
     """
     r = len(in_shape)
     strides, dils = _ntuple(stride, r), _ntuple(dilation, r)
@@ -90,6 +91,9 @@ def ref_resolve_padding(padding, in_shape, k_shape, stride=1, dilation=1):
         raise ValueError(padding)
     if isinstance(padding, (int, np.integer)):
         return ((int(padding), int(padding)),) * r
+    if r == 1 and len(padding) == 2 and not isinstance(
+            padding[0], (tuple, list)):
+        return ((int(padding[0]), int(padding[1])),)   # 1-D: flat (lo, hi)
     assert len(padding) == r, (padding, r)
     return tuple((int(p[0]), int(p[1])) if isinstance(p, (tuple, list))
                  else (int(p), int(p)) for p in padding)
