@@ -15,6 +15,8 @@ each) to need several blocks.
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import convpool
 
@@ -199,3 +201,52 @@ def test_adaptive_pool_bits_do_not_depend_on_batch_split(r, dtype):
                                                  fn(x[m:], size)]), whole,
                                  "adaptive %s %dd size %d split %d" % (
                                      mode, r, size, m))
+
+
+@st.composite
+def random_problems(draw):
+    """Random conv problems of any rank, big enough per image (hundreds
+    of output cells, up to 48 channels) for BLAS blocks to matter."""
+    r = draw(st.integers(1, 3))
+    groups = draw(st.sampled_from([1, 1, 2, 4]))
+    c = groups * draw(st.sampled_from([1, 3, 8, 12]))
+    f = groups * draw(st.sampled_from([1, 4, 16]))
+    side = {1: (32, 300), 2: (6, 24), 3: (3, 9)}[r]
+    spatial = tuple(draw(st.integers(*side)) for _ in range(r))
+    window = tuple(draw(st.integers(1, min(3, n))) for n in spatial)
+    return dict(r=r, n=draw(st.integers(2, 40)), c=c, f=f, groups=groups,
+                spatial=spatial, window=window,
+                stride=draw(st.integers(1, 2)),
+                padding=draw(st.sampled_from(["same", "valid", "full"])),
+                dtype=draw(st.sampled_from(DTYPES)),
+                engine=draw(st.sampled_from(ENGINES)),
+                cut=draw(st.integers(1, 39)), seed=draw(st.integers(0, 99)))
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(case=random_problems())
+def test_random_conv_problems_same_bits(case):
+    """The issue's measurement as a property: threads=1 against threads=2
+    and against the batch cut in two at a random point."""
+    rng = np.random.default_rng(case["seed"])
+    dt = case["dtype"]
+    x = rng.standard_normal((case["n"],) + case["spatial"]
+                            + (case["c"],)).astype(dt)
+    w = rng.standard_normal(case["window"] + (case["c"] // case["groups"],
+                                              case["f"])).astype(dt)
+    fn = getattr(convpool, "conv%dd" % case["r"])
+
+    def any_engine(xx, **kw):
+        return fn(xx, w, stride=case["stride"], padding=case["padding"],
+                  groups=case["groups"], **kw)
+    if not applies(any_engine, x, case["engine"]):
+        return
+
+    def call(xx, **kw):
+        return any_engine(xx, engine=case["engine"], **kw)
+    whole = call(x, threads=1)
+    assert_same_bits(call(x, threads=2), whole, "threads=2 %r" % (case,))
+    m = min(case["cut"], case["n"] - 1)
+    assert_same_bits(np.concatenate([call(x[:m]), call(x[m:])]), whole,
+                     "split at %d %r" % (m, case))
