@@ -529,3 +529,10 @@ def test_adaptive_global_pooling(r):
                                rtol=1e-12, atol=1e-15)
     got = op(convpool, "adaptive_max_pool", r)(x, 1)
     np.testing.assert_array_equal(got, x.max(axis=axes, keepdims=True))
+
+
+@pytest.mark.parametrize("r", ALL_RANKS)
+def test_engines_listed_in_docstring(r):
+    doc = op(convpool, "conv", r).__doc__ or ""
+    for engine in ("auto",) + ENGINES:
+        assert "'%s'" % engine in doc, engine
