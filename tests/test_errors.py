@@ -120,8 +120,9 @@ def test_mode_cannot_be_given_to_max_or_avg_pool2d():
     (dict(image=np.zeros((2, 5, 5, 1))), ValueError,
      r"`image` must have 2 or 3 dimensions \(H, W\) or \(H, W, C\), got 4"),
     (dict(kernel=np.zeros((3, 3, 1))), ValueError, r"`kernel` must have 2 dimensions \(KH, KW\), got 3"),
-    (dict(pad_mode="mirror"), ValueError,
-     r"`pad_mode` must be one of 'constant', 'reflect', 'symmetric', 'edge', 'wrap', got 'mirror'"),
+    (dict(pad_mode="bounce"), ValueError,
+     r"`pad_mode` must be one of 'constant', 'reflect', 'symmetric', 'edge', 'wrap' or an alias "
+     r"\('zeros', .*'grid-wrap'.*\), got 'bounce'"),
     (dict(kernel=np.zeros((9, 3))), ValueError, r"`kernel` \(size 9x3\) is larger than the padded input \(5x5"),
     (dict(stride=0), ValueError, r"`stride` must be >= 1"),
 ])

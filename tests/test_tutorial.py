@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from convpool import tutorial
 from convpool.tutorial import (conv_step, convolution_operation_2D_Image,
                                convolution_operation_3D_Image,
                                convolution_operation_batch_3D_images,
@@ -100,3 +101,47 @@ def test_max_pool_returns_window_maxima_not_zeros():
 def test_mistakes_name_the_tutorial_arguments(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# --- errors in the tutorial's own words (issue 11 item 8) --------------------
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: tutorial.convolution_operation_batch_3D_images(
+        np.ones((2, 5, 5, 3)), np.ones((4, 3, 3, 2)), 1, 0),
+     r"^`kernel` \(filters, KH, KW, C\) must have C = 3 channels to match "
+     r"`input_images_batch` \(B, H, W, C\), got 2$"),
+    (lambda: tutorial.convolution_operation_3D_Image(
+        np.ones((5, 5, 3)), np.ones((3, 3, 2)), 1, 0),
+     r"^`kernel` \(KH, KW, C\) must have C = 3 channels to match "
+     r"`input_image` \(H, W, C\), got 2$"),
+    (lambda: tutorial.convolution_operation_batch_3D_images(
+        np.ones((2, 5, 5, 3)), np.ones((4, 7, 7, 3)), 1, 0),
+     r"^`kernel` .*7x7.* is larger than the padded input"),
+    (lambda: tutorial.convolution_operation_2D_Image(
+        np.ones((5, 5)), np.ones((7, 7)), 1, 0),
+     r"^`kernel` .*7x7.* is larger than the padded input"),
+    (lambda: tutorial.max_pool_batch_3D_images(np.ones((2, 5, 5, 3)), 7, 1),
+     r"^`filter_size` .*7x7.* is larger than the padded input"),
+])
+def test_tutorial_errors_use_the_tutorials_argument_names(call, match):
+    with pytest.raises(ValueError, match=match) as info:
+        call()
+    for core_name in ("`kernels`", "`x`", "`window`", "`padding`", "groups"):
+        assert core_name not in str(info.value)
+
+
+# --- tensors that require grad (issue 11 item 9) -----------------------------
+
+def test_a_tensor_that_requires_grad_asks_for_detach():
+    torch = pytest.importorskip("torch")
+    import convpool
+    x = torch.ones((1, 4, 4, 1), dtype=torch.float64, requires_grad=True)
+    k = np.ones((2, 2, 1, 1))
+    with pytest.raises(TypeError, match=r"`x` is a tensor that requires "
+                       r"grad; pass `x.detach\(\)`"):
+        convpool.conv2d(x, k)
+    with pytest.raises(TypeError, match=r"`input_images_batch` is a tensor "
+                       r"that requires grad"):
+        tutorial.max_pool_batch_3D_images(x, 2, 2)
+    # Detached, it is an ordinary array-like.
+    assert convpool.conv2d(x.detach(), k).shape == (1, 3, 3, 1)

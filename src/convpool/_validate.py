@@ -8,6 +8,10 @@ import numpy as np
 
 def numeric_array(value, name):
     """``np.asarray(value)``, refusing strings, objects, other non-numbers."""
+    if getattr(value, "requires_grad", False):   # a PyTorch tensor in a graph
+        raise TypeError(
+            f"`{name}` is a tensor that requires grad; pass "
+            f"`{name}.detach()` (or `.detach().numpy()`)")
     try:
         arr = np.asarray(value)
     except (ValueError, TypeError) as exc:  # ragged nested lists

@@ -12,18 +12,14 @@ import numpy as np
 
 from . import _validate as v
 from . import layouts
+from .borders import resolve_pad_mode
 from .engines import ENGINES, conv_channels_last, filter_planes, \
     resolve_threads
 from .geometry import (dilated_size, ntuple, output_shape, output_size, pair,
                        resolve_padding)
 
-__all__ = ["conv1d", "conv2d", "conv3d", "filter2d", "prepare_conv",
-           "PADDING_MODES"]
+__all__ = ["conv1d", "conv2d", "conv3d", "filter2d", "prepare_conv"]
 
-PAD_MODES = ("constant", "reflect", "symmetric", "edge", "wrap")
-# PyTorch's ``padding_mode`` names and the NumPy pad mode each one is.
-PADDING_MODES = {"zeros": "constant", "reflect": "reflect",
-                 "replicate": "edge", "circular": "wrap"}
 # Bytes of padded input gathered at a time for a non-zero padding mode.
 _BORDER_BYTES = 16 << 20
 
@@ -70,7 +66,7 @@ def prepare_conv(rank, x, kernels, *, stride=1, padding="valid", dilation=1,
     v.check_ndim(x, rank + 2, "x", layouts.describe(data_format))
     v.check_ndim(kernels, rank + 2, "kernels",
                  layouts.describe(kernel_format, kernel=True))
-    mode = v.choose(padding_mode, tuple(PADDING_MODES), "padding_mode")
+    mode = resolve_pad_mode(padding_mode, "padding_mode")
     xc = layouts.to_canonical_data(x, data_format)
     w = layouts.to_canonical_kernel(kernels, kernel_format)
     spatial, c = xc.shape[1:-1], xc.shape[-1]
@@ -85,7 +81,7 @@ def prepare_conv(rank, x, kernels, *, stride=1, padding="valid", dilation=1,
     extent = tuple(map(dilated_size, window, dilation))
     pads = resolve_padding(padding, spatial, window, stride, dilation)
     v.check_fits(spatial, pads, extent, "kernels", "dilated size")
-    _check_border(PADDING_MODES[mode], spatial, pads, mode)
+    _check_border(mode, spatial, pads, padding_mode)
     arrays = [x, kernels]
     if bias is not None:
         bias = v.numeric_array(bias, "bias")
@@ -101,7 +97,7 @@ def prepare_conv(rank, x, kernels, *, stride=1, padding="valid", dilation=1,
     return ConvProblem(
         xc, np.ascontiguousarray(w, compute), stride, dilation, pads,
         int(groups), None if bias is None else bias.astype(compute),
-        PADDING_MODES[mode], v.result_dtype(*arrays), out_shape,
+        mode, v.result_dtype(*arrays), out_shape,
         data_format, kernel_format)
 
 
@@ -209,7 +205,9 @@ _CONV_DOC = """{rank}-D convolution of a batch with a bank of kernels.
     padding_mode : {{'zeros', 'reflect', 'replicate', 'circular'}}, optional
         What the padding holds, with PyTorch's names (``Conv{rank}d``'s
         ``padding_mode``): zeros, a mirror without the edge cell, the edge
-        cell, or the opposite side.
+        cell, or the opposite side.  NumPy's, SciPy's and OpenCV's names
+        are accepted too (:mod:`convpool.borders`), ``'symmetric'`` (a
+        mirror with the edge cell) among them.
     data_format : {{'{df[0]}', '{df[1]}'}}, optional
         Layout of ``x`` and of the result.
     kernel_format : {{'{kf[0]}', '{kf[1]}', '{kf[2]}'}}, optional
@@ -370,7 +368,7 @@ def filter2d(image, kernel, *, padding="same", stride=1, pad_mode="constant"):
     kernel = v.numeric_array(kernel, "kernel")
     v.check_ndim(image, (2, 3), "image", "(H, W) or (H, W, C)")
     v.check_ndim(kernel, 2, "kernel", "(KH, KW)")
-    pad_mode = v.choose(pad_mode, PAD_MODES, "pad_mode")
+    pad_mode = resolve_pad_mode(pad_mode)
     planes = image if image.ndim == 3 else image[:, :, None]
     h, w, c = planes.shape
     kh, kw = kernel.shape

@@ -8,6 +8,8 @@ into one output map, and max pooling returns the window maxima (the
 original read from its zero-filled output and always returned zeros).
 """
 
+import contextlib
+
 import numpy as np
 
 from . import _validate as v
@@ -54,8 +56,9 @@ def convolution_operation_2D_Image(input_image, kernel, stride, pad):
     kernel = v.numeric_array(kernel, "kernel")
     v.check_ndim(image, 2, "input_image", "(H, W)")
     v.check_ndim(kernel, 2, "kernel", "(KH, KW)")
-    return conv2d(image[None, :, :, None], kernel[:, :, None, None],
-                  stride=stride, padding=_pad(pad))[0, :, :, 0]
+    with _named(x="input_image"):
+        return conv2d(image[None, :, :, None], kernel[:, :, None, None],
+                      stride=stride, padding=_pad(pad))[0, :, :, 0]
 
 
 def convolution_operation_3D_Image(input_image, kernel, stride, pad):
@@ -72,8 +75,11 @@ def convolution_operation_3D_Image(input_image, kernel, stride, pad):
     kernel = v.numeric_array(kernel, "kernel")
     v.check_ndim(image, 3, "input_image", "(H, W, C)")
     v.check_ndim(kernel, 3, "kernel", "(KH, KW, C)")
-    return conv2d(image[None], kernel[..., None], stride=stride,
-                  padding=_pad(pad))[0, :, :, 0]
+    _check_channels(kernel.shape[2], image.shape[2], "input_image",
+                    "(KH, KW, C)", "(H, W, C)")
+    with _named(x="input_image"):
+        return conv2d(image[None], kernel[..., None], stride=stride,
+                      padding=_pad(pad))[0, :, :, 0]
 
 
 def convolution_operation_batch_3D_images(input_images_batch, kernel, stride,
@@ -90,8 +96,11 @@ def convolution_operation_batch_3D_images(input_images_batch, kernel, stride,
     kernel = v.numeric_array(kernel, "kernel")
     v.check_ndim(batch, 4, "input_images_batch", "(B, H, W, C)")
     v.check_ndim(kernel, 4, "kernel", "(filters, KH, KW, C)")
-    return conv2d(batch, kernel, stride=stride, padding=_pad(pad),
-                  kernel_format="OHWI")
+    _check_channels(kernel.shape[3], batch.shape[3], "input_images_batch",
+                    "(filters, KH, KW, C)", "(B, H, W, C)")
+    with _named(x="input_images_batch"):
+        return conv2d(batch, kernel, stride=stride, padding=_pad(pad),
+                      kernel_format="OHWI")
 
 
 def max_pool_batch_3D_images(input_images_batch, filter_size, stride):
@@ -104,8 +113,31 @@ def max_pool_batch_3D_images(input_images_batch, filter_size, stride):
     """
     batch = v.numeric_array(input_images_batch, "input_images_batch")
     v.check_ndim(batch, 4, "input_images_batch", "(B, H, W, C)")
-    return pool2d(batch, pair(filter_size, "filter_size"), stride=stride,
-                  mode="max")
+    window = pair(filter_size, "filter_size")
+    with _named(x="input_images_batch", window="filter_size"):
+        return pool2d(batch, window, stride=stride, mode="max")
+
+
+@contextlib.contextmanager
+def _named(**names):
+    """Re-raise the core's errors in the tutorial's argument names
+    (``kernel`` for ``kernels``, ``pad`` for ``padding``, and ``names``)."""
+    names = {"kernels": "kernel", "padding": "pad", **names}
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        message = str(exc)
+        for core, ours in names.items():
+            message = message.replace(f"`{core}`", f"`{ours}`")
+        raise type(exc)(message) from None
+
+
+def _check_channels(kernel_c, image_c, image_name, kernel_layout,
+                    image_layout):
+    if kernel_c != image_c:
+        raise ValueError(
+            f"`kernel` {kernel_layout} must have C = {image_c} channels to "
+            f"match `{image_name}` {image_layout}, got {kernel_c}")
 
 
 def _pad(pad):

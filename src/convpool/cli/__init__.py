@@ -1,18 +1,24 @@
 """The ``convpool`` command: demo, filter, pool, animate and kernels.
 
+Each command is one module of :mod:`convpool.cli.commands` with
+``add_parser(subparsers)`` and ``run(args) -> int`` (see that package's
+docstring); :data:`COMMANDS` lists them, in the order ``--help`` shows.
 Every user mistake ends with exit status 2 and one line on stderr; pictures
 need the ``plot`` extra (matplotlib and Pillow), imported only when a
-subcommand needs them.
+command needs them.
 """
 
 import argparse
+import importlib
 import os
 import sys
 
 from .. import __version__
-from ._common import UserError
+from .errors import UserError
 
-__all__ = ["main"]
+__all__ = ["main", "build_parser", "COMMANDS"]
+
+COMMANDS = ("demo", "filter", "pool", "animate", "kernels")
 
 EPILOG = """\
 examples:
@@ -27,7 +33,7 @@ examples:
 """
 
 
-class _Formatter(argparse.RawDescriptionHelpFormatter):
+class Formatter(argparse.RawDescriptionHelpFormatter):
     """Wraps one-line descriptions; keeps multi-line epilogs as written."""
 
     def __init__(self, prog):
@@ -39,8 +45,11 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
         return super()._fill_text(text, width, indent)
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage mistake is one line (usage stays in --help)."""
+class Parser(argparse.ArgumentParser):
+    """argparse with our formatter, and a usage mistake on one line."""
+
+    def __init__(self, *args, formatter_class=Formatter, **kwargs):
+        super().__init__(*args, formatter_class=formatter_class, **kwargs)
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} "
@@ -49,19 +58,16 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser():
     """The full argument parser (also used to render the help in docs)."""
-    from . import animate, batch, demo, gallery
-    parser = _Parser(
-        prog="convpool", formatter_class=_Formatter, epilog=EPILOG,
+    parser = Parser(
+        prog="convpool", epilog=EPILOG,
         description="Convolution and pooling over pictures and NumPy "
                     "batches, computed by convpool.")
     parser.add_argument("--version", action="version",
                         version=f"convpool {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND",
-                                parser_class=_Parser, required=True)
-    demo.add_parser(sub, _Formatter)
-    batch.add_parsers(sub, _Formatter)
-    animate.add_parser(sub, _Formatter)
-    gallery.add_parser(sub, _Formatter)
+                                parser_class=Parser, required=True)
+    for name in COMMANDS:
+        importlib.import_module(f"{__name__}.commands.{name}").add_parser(sub)
     return parser
 
 
@@ -85,7 +91,7 @@ def main(argv=None):
     except SystemExit as exc:  # --help, --version and usage errors
         return exc.code if isinstance(exc.code, int) else 0
     try:
-        args.run(args)
+        return args.func(args)
     except UserError as exc:
         message = " ".join(str(exc).split())
         print(f"convpool {args.command}: error: {message}", file=sys.stderr)
@@ -99,4 +105,3 @@ def main(argv=None):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
-    return 0

@@ -1,16 +1,14 @@
 """``convpool demo``: the spec's seven tasks, computed by convpool, drawn."""
 
 import os
-import textwrap
 import time
 
-import numpy as np
-
-from .. import conv2d, pool2d
-from ..kernels import CHANNELS_KERNEL, MULTI_KERNELS, VERTICAL_EDGE
-from . import _io, render
-from ._common import UserError, library_errors, make_folder, require_plot
-from .batch import auto_scale
+from ... import conv2d, pool2d
+from ...kernels import CHANNELS_KERNEL, MULTI_KERNELS, VERTICAL_EDGE
+from .. import files, render
+from ..errors import UserError, library_errors, require_plot
+from ..samples import sample_photo
+from ..scaling import auto_scale, nominal_range, to_display
 
 # (file, title, data set, function of the batch, the kernels it applies)
 _EDGE = VERTICAL_EDGE[:, :, None, None]
@@ -41,7 +39,7 @@ TASKS = [
 CONTACT_SHEET = "contact_sheet.png"
 FILES = [t[0] for t in TASKS] + [CONTACT_SHEET]
 
-DEMO_NOTES = """\
+NOTES = """\
 data:
   Tasks 0-3 use --mnist (the spec's MNIST.npz, key X_train, (m, h, w)
   floats in [0, 1]); tasks 4-6 use --animals (the spec's animals_1.npz,
@@ -51,9 +49,11 @@ data:
   of a batch is computed; the pictures show the first.
 
 pictures:
-  Edge responses (kernels summing to 0) are drawn with 0 as mid-grey,
-  other convolutions from their minimum (black) to their maximum (white),
-  pooled colours as they are ('convpool filter --help' has the rules).
+  Edge responses (kernels summing to 0) are drawn with 0 as mid-grey and
+  the 99.5th percentile of |value| as white or black (signed-robust),
+  other convolutions from their 0.5th to 99.5th percentile
+  (minmax-robust), pooled colours as they are ('convpool filter --help'
+  has the rules).
 
 writes, in DIR:
 """ + "".join(f"  {name}\n" for name in FILES) + """
@@ -63,10 +63,10 @@ examples:
 """
 
 
-def add_parser(subparsers, formatter):
+def add_parser(subparsers):
     """Register ``demo``."""
     p = subparsers.add_parser(
-        "demo", formatter_class=formatter,
+        "demo",
         help="run the spec's seven tasks and draw them",
         description="Run the spec's seven tasks the way its example programs "
                     "do, with convpool's conv2d and pool2d: valid, same, "
@@ -76,7 +76,7 @@ def add_parser(subparsers, formatter):
                     "average pooling with stride 2.  Prints each input and "
                     "output shape and writes one PNG per task (input and "
                     "result side by side) plus a contact sheet.",
-        epilog=DEMO_NOTES)
+        epilog=NOTES)
     p.add_argument("--mnist", metavar="FILE.npz",
                    help="the spec's MNIST.npz (key X_train) for tasks 0-3")
     p.add_argument("--animals", metavar="FILE.npz",
@@ -84,32 +84,13 @@ def add_parser(subparsers, formatter):
     p.add_argument("--out", default="convpool-demo", metavar="DIR",
                    help="folder for the pictures (created if missing; "
                         "default ./convpool-demo)")
-    p.set_defaults(run=run)
-
-
-def sample_photo():
-    """matplotlib's Grace Hopper photo at half size: (grey, colour) batches."""
-    require_plot()
-    import matplotlib.cbook
-    from PIL import Image
-    try:
-        path = matplotlib.cbook.get_sample_data("grace_hopper.jpg",
-                                                asfileobj=False)
-        with Image.open(path) as im:
-            rgb = im.convert("RGB").reduce(2)
-    except OSError as exc:
-        raise UserError(
-            f"matplotlib's sample photo grace_hopper.jpg is missing ({exc}); "
-            f"pass --mnist and --animals") from None
-    color = np.asarray(rgb)[None]
-    gray = np.asarray(rgb.convert("L"), dtype=np.float64)[None] / 255.0
-    return gray, color
+    p.set_defaults(func=run)
 
 
 def _load(path, key, ndim, option, shape_text):
-    if _io.sniff(path, option) != "npz":
+    if files.sniff(path, option) != "npz":
         raise UserError(f"argument {option}: {path!r} is not an .npz file")
-    arr, _ = _io.load_npz(path, key, option, key_option=option)
+    arr, _ = files.load_npz(path, key, option, key_option=option)
     if arr.ndim != ndim or (ndim == 4 and arr.shape[3] != 3):
         raise UserError(
             f"argument {option}: {key!r} in {path!r} must have shape "
@@ -117,25 +98,29 @@ def _load(path, key, ndim, option, shape_text):
     return arr
 
 
+def _picture(values, scale, value_range=(0.0, 255.0)):
+    pixels, _ = to_display(values if values.ndim == 3 else values[..., None],
+                           scale, value_range)
+    return pixels
+
+
 def _panels(first_input, value_range, result, kernels):
     """Input and result pictures (one per output channel of task 5)."""
-    panels = [(_io.to_uint8(first_input, "clip", value_range),
+    panels = [(_picture(first_input, "clip", value_range),
                f"input {first_input.shape}")]
     if result.ndim == 3 and kernels is not None and kernels.ndim == 4:
         for f in range(result.shape[2]):
             scale = auto_scale([kernels[..., f]])
-            panels.append((_io.to_uint8(result[..., f], scale),
+            panels.append((_picture(result[..., f], scale),
                            f"output channel {f} {result.shape[:2]}"))
     else:
         scale = "clip" if kernels is None else auto_scale([kernels])
-        panels.append((_io.to_uint8(result, scale, value_range),
+        panels.append((_picture(result, scale, value_range),
                        f"output {result.shape}"))
     return panels
 
 
-def run(args):
-    """``convpool demo``."""
-    require_plot()
+def _data(args):
     gray = color = None
     if args.mnist:
         gray = _load(args.mnist, "X_train", 3, "--mnist", "(m, h, w)")
@@ -145,10 +130,16 @@ def run(args):
         photo_gray, photo_color = sample_photo()
         gray = photo_gray if gray is None else gray
         color = photo_color if color is None else color
-    make_folder(args.out, "--out")
-    data = {"gray": gray, "color": color}
-    ranges = {k: _io.nominal_range(v[:1]) for k, v in data.items()}
-    sheet_rows, labels = [], []
+    return {"gray": gray, "color": color}
+
+
+def run(args):
+    """``convpool demo``."""
+    require_plot()
+    data = _data(args)
+    files.make_folder(args.out, "--out")
+    ranges = {k: nominal_range(v[:1]) for k, v in data.items()}
+    cards = []
     for name, title, which, task, kernels in TASKS:
         images = data[which]
         start = time.perf_counter()
@@ -161,10 +152,9 @@ def run(args):
             path, panels, f"{title}: {images.shape} -> {result.shape}")
         print(f"{title:<38} {str(images.shape):>20} -> "
               f"{str(result.shape):<20} {seconds:6.2f} s  {path}", flush=True)
-        sheet_rows.append(panels)
+        cards.append((title, panels))
         del result      # a full-size result can be hundreds of MB
-        labels.append(textwrap.fill(title, 18))
     sheet = os.path.join(args.out, CONTACT_SHEET)
-    render.save_grid(sheet, sheet_rows, "convpool: the seven tasks",
-                     row_labels=labels)
+    render.save_sheet(sheet, cards, "convpool: the spec's seven tasks")
     print(f"contact sheet {sheet}")
+    return 0

@@ -11,12 +11,13 @@ import textwrap
 
 import numpy as np
 
-from .. import conv2d
-from ..geometry import pair, resolve_padding
-from . import _io
-from ._common import (PADDING_HELP, UserError, check_output, corner,
-                      library_errors, make_folder, padding_arg, parse_kernel,
-                      positive_pair, require_plot, writing)
+from ... import conv2d
+from ...geometry import pair, resolve_padding
+from ..args import (PADDING_HELP, corner, padding_arg, parse_kernel,
+                    positive_pair)
+from ..convolve import check_window
+from ..errors import UserError, library_errors, require_plot, writing
+from ..files import check_output, make_folder, read_input
 
 # A 5x5 picture with a bright left and a dark right: the default
 # vertical-edge kernel lights up along the boundary.
@@ -37,10 +38,10 @@ GRID_LINE = (150, 150, 150)
 BACKGROUND = (255, 255, 255)
 
 
-def add_parser(subparsers, formatter):
+def add_parser(subparsers):
     """Register ``animate``."""
     p = subparsers.add_parser(
-        "animate", formatter_class=formatter,
+        "animate",
         help="animate a kernel sliding over a small grid (GIF)",
         description="Draw the convolution step by step: the input grid with "
                     "its zero padding shaded blue, the kernel window (orange) "
@@ -66,8 +67,11 @@ def add_parser(subparsers, formatter):
     p.add_argument("-o", "--output", required=True, metavar="OUT.gif",
                    help="the animation to write")
     p.add_argument("-k", "--kernel", default="vertical_edge", metavar="KERNEL",
-                   help="2-D kernel: a name, .npy file or literal (default "
-                        "vertical_edge, the spec's [[1,0,-1]] * 3)")
+                   help="2-D kernel: a name, .npy/.npz file or literal "
+                        "(default vertical_edge, the spec's [[1,0,-1]] * 3)")
+    p.add_argument("--kernel-key", metavar="NAME",
+                   help="which array of an .npz KERNEL file (default: its "
+                        "only array)")
     p.add_argument("--padding", type=padding_arg, default="same",
                    help=PADDING_HELP + " (default same)")
     p.add_argument("--stride", type=positive_pair, default=(1, 1),
@@ -85,7 +89,7 @@ def add_parser(subparsers, formatter):
                    help="milliseconds per frame (default 900)")
     p.add_argument("--force", action="store_true",
                    help="allow OUT.gif to overwrite an input file")
-    p.set_defaults(run=run)
+    p.set_defaults(func=run)
 
 
 def fmt(value):
@@ -114,7 +118,7 @@ def product_sum(weights, values):
 
 
 def _grid_from_input(args):
-    source = _io.read_input(args.input, args.key)
+    source = read_input(args.input, args.key)
     if not 0 <= args.index < len(source.data):
         raise UserError(
             f"argument --index: {args.input!r} holds {len(source.data)} "
@@ -331,7 +335,7 @@ def run(args):
     if args.duration < 20:
         raise UserError(
             f"argument --duration: must be >= 20 ms, got {args.duration}")
-    kernel, kernel_path = parse_kernel(args.kernel)
+    kernel, kernel_path = parse_kernel(args.kernel, key=args.kernel_key)
     if kernel.ndim != 2:
         raise UserError(
             f"argument -k/--kernel: animate draws one 2-D kernel, got shape "
@@ -341,6 +345,9 @@ def run(args):
     with library_errors():
         stride = pair(args.stride, "stride")
         pads = resolve_padding(args.padding, grid.shape, kernel.shape, stride)
+    check_window(kernel.shape, grid.shape, pads, args.padding, "-k/--kernel",
+                 f"kernel {args.kernel!r}")
+    with library_errors():
         out = conv2d(grid[None, :, :, None], kernel[:, :, None, None],
                      stride=stride, padding=pads)[0, :, :, 0]
     if out.size > MAX_FRAMES:
@@ -363,3 +370,4 @@ def run(args):
                 frame.save(path)
     print(f"{grid.shape} * {kernel.shape} -> {out.shape}: {len(frames)} "
           f"frames  wrote {args.output}")
+    return 0

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._common import UserError, require_plot, writing
+from .errors import UserError, require_plot, writing
+from .scaling import nominal_range
 
 LAYOUTS = ("HW", "HWC", "NHW", "NHWC")
 ARRAY_EXTENSIONS = (".npy", ".npz")
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
-SCALES = ("auto", "clip", "minmax", "signed")
 
 
 @dataclass
@@ -174,32 +174,32 @@ def to_batch(arr, layout):
 
 def from_batch(batch, layout):
     """Inverse of :func:`to_batch` (C may have changed; N stays)."""
-    n, _, _, c = batch.shape
-    if layout == "HW" and c == 1:
+    if layout == "HW" and batch.shape[3] == 1:
         return batch[0, :, :, 0]
     if layout in ("HW", "HWC"):
         return batch[0]
-    if layout == "NHW" and c == 1:
+    if layout == "NHW" and batch.shape[3] == 1:
         return batch[:, :, :, 0]
     return batch
 
 
-def nominal_range(arr):
-    """The range the values are meant to span: 0-255 for 8-bit data, etc.
-
-    >>> nominal_range(np.array([0.2, 0.9])), nominal_range(np.uint8([3]))
-    ((0.0, 1.0), (0.0, 255.0))
-    """
-    if arr.dtype == np.bool_:
-        return 0.0, 1.0
-    if arr.dtype.kind == "u" and arr.dtype.itemsize <= 2:
-        return 0.0, float(np.iinfo(arr.dtype).max)
-    lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
-    if lo >= 0 and hi <= 1:
-        return 0.0, 1.0
-    if lo >= 0 and hi <= 255:
-        return 0.0, 255.0
-    return lo, hi if hi > lo else lo + 1.0
+def _read_array(path, kind, key, layout, option):
+    if kind == "npy":
+        arr = load_npy(path, option)
+    else:
+        arr, key = load_npz(path, key, option)
+    if layout is None:
+        if arr.ndim not in (2, 3, 4):
+            raise UserError(
+                f"argument {option}: {path!r} holds an array of shape "
+                f"{arr.shape}; expected 2 to 4 dimensions (HW, NHW or "
+                f"HWC, NHWC)")
+        layout = guess_layout(arr.shape)
+    elif arr.ndim != len(layout):
+        raise UserError(
+            f"argument --layout: {layout} needs {len(layout)} dimensions, "
+            f"but {path!r} has shape {arr.shape}")
+    return to_batch(arr, layout), layout, key
 
 
 def read_input(path, key=None, layout=None, option="INPUT"):
@@ -216,85 +216,51 @@ def read_input(path, key=None, layout=None, option="INPUT"):
                 f"{layout} does not apply")
         data = arr[None]
     else:
-        if kind == "npy":
-            arr = load_npy(path, option)
-        else:
-            arr, key = load_npz(path, key, option)
-        if layout is None:
-            if arr.ndim not in (2, 3, 4):
-                raise UserError(
-                    f"argument {option}: {path!r} holds an array of shape "
-                    f"{arr.shape}; expected 2 to 4 dimensions (HW, NHW or "
-                    f"HWC, NHWC)")
-            layout = guess_layout(arr.shape)
-        elif arr.ndim != len(layout):
-            raise UserError(
-                f"argument --layout: {layout} needs {len(layout)} dimensions, "
-                f"but {path!r} has shape {arr.shape}")
-        data = to_batch(arr, layout)
+        data, layout, key = _read_array(path, kind, key, layout, option)
     return Batch(data=data, layout=layout, key=key,
                  value_range=nominal_range(data))
 
 
-# --- display scaling ---------------------------------------------------------
+# --- checking outputs ------------------------------------------------------
 
-def to_uint8(image, scale, value_range=(0.0, 255.0)):
-    """Map one picture's values to 0-255 for display.
-
-    Parameters
-    ----------
-    image : ndarray, shape (H, W) or (H, W, C)
-    scale : {'clip', 'minmax', 'signed'}
-        ``clip``: ``value_range`` maps linearly to 0-255, values outside are
-        clipped (for results in the input's range: blur, sharpen, pooling).
-        ``minmax``: the picture's minimum is black and its maximum white.
-        ``signed``: 0 is mid-grey, ``+max|v|`` white, ``-max|v|`` black (for
-        edge kernels, whose entries sum to 0).  Minimum, maximum and
-        ``max|v|`` are taken over all channels together, so colours keep
-        their balance.  NaN becomes 0.
-
-    Examples
-    --------
-    >>> to_uint8(np.array([[-2.0, 0.0, 1.0]]), "signed")
-    array([[  0, 128, 191]], dtype=uint8)
-    >>> to_uint8(np.array([[-2.0, 0.0, 1.0]]), "minmax")
-    array([[  0, 170, 255]], dtype=uint8)
-    """
-    v = np.asarray(image, dtype=np.float64)
-    finite = v[np.isfinite(v)]
-    if scale == "clip":
-        lo, hi = value_range
-    elif scale == "minmax":
-        lo, hi = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
-    elif scale == "signed":
-        m = np.abs(finite).max() if finite.size else 0.0
-        lo, hi = -m, m
-    else:
-        raise ValueError(f"`scale` must be one of {SCALES[1:]}, got {scale!r}")
-    with np.errstate(invalid="ignore"):
-        if hi > lo:
-            unit = (v - lo) / (hi - lo)
-        else:
-            unit = np.full(v.shape, 0.5 if scale == "signed" else 0.0)
-        unit = np.nan_to_num(np.clip(unit, 0.0, 1.0), nan=0.0)
-    return np.rint(unit * 255.0).astype(np.uint8)
+def same_file(a, b):
+    """Whether two paths name the same file (existing or not)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
 
 
-def tile(images, gap=2, fill=255):
-    """Lay 8-bit pictures (n, H, W, C) out in a near-square grid."""
-    n, h, w, c = images.shape
-    cols = int(np.ceil(np.sqrt(n)))
-    rows = -(-n // cols)
-    sheet = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap, c),
-                    fill, dtype=np.uint8)
-    for i, img in enumerate(images):
-        r, q = divmod(i, cols)
-        sheet[r * (h + gap):r * (h + gap) + h,
-              q * (w + gap):q * (w + gap) + w] = img
-    return sheet
+def check_output(path, inputs, force, option="-o/--output"):
+    """Refuse an output in a missing folder, or one that is also an input."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UserError(
+            f"argument {option}: output folder {folder!r} does not exist")
+    if os.path.isdir(path):
+        raise UserError(
+            f"argument {option}: {path!r} is a folder; give a file name")
+    for source in inputs:
+        if source and not force and same_file(path, source):
+            raise UserError(
+                f"argument {option}: {path!r} is also an input file; refusing "
+                f"to overwrite it without --force")
 
 
-# --- writing -----------------------------------------------------------------
+def make_folder(path, option):
+    """Create ``path`` (not its parents); it is fine if it exists."""
+    if os.path.isdir(path):
+        return
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise UserError(f"argument {option}: folder {parent!r} does not exist")
+    try:
+        os.mkdir(path)
+    except OSError as exc:
+        raise UserError(
+            f"argument {option}: cannot create {path!r}: {exc.strerror}"
+        ) from None
+
 
 def output_kind(path, option="-o/--output"):
     """'array' or 'image' from the output's extension."""
@@ -309,6 +275,8 @@ def output_kind(path, option="-o/--output"):
         f"{', '.join(ARRAY_EXTENSIONS + IMAGE_EXTENSIONS)}")
 
 
+# --- writing -----------------------------------------------------------------
+
 def save_array(path, arr, key):
     """Raw values to ``.npy`` or ``.npz`` (under ``key``)."""
     with writing(path):
@@ -318,29 +286,15 @@ def save_array(path, arr, key):
             np.save(path, arr)
 
 
-def save_picture(path, pixels):
+def save_picture(path, pixels, option="-o/--output"):
     """An 8-bit (H, W, 1) or (H, W, 3) array to any Pillow format."""
     require_plot()
     from PIL import Image
     c = pixels.shape[2]
     if c not in (1, 3):
         raise UserError(
-            f"argument -o/--output: the result has {c} channels; pictures "
+            f"argument {option}: the result has {c} channels; pictures "
             f"need 1 (grey) or 3 (RGB); write .npy or .npz instead")
     image = Image.fromarray(pixels[:, :, 0] if c == 1 else pixels)
-    with writing(path):
+    with writing(path, option):
         image.save(path)
-
-
-def write_result(path, batch, layout, key, scale, value_range, max_tiles):
-    """Write an (N, H, W, C) result as raw arrays or as a scaled picture.
-
-    A batch of several pictures written to an image format becomes a grid of
-    its first ``max_tiles`` pictures, each scaled on its own.
-    """
-    if output_kind(path) == "array":
-        save_array(path, from_batch(batch, layout), key or "data")
-        return
-    shown = batch[:max_tiles]
-    pixels = np.stack([to_uint8(img, scale, value_range) for img in shown])
-    save_picture(path, pixels[0] if len(pixels) == 1 else tile(pixels))
