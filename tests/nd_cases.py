@@ -25,7 +25,7 @@ from reference import (  # noqa: E402
 
 SPATIAL = {1: "W", 2: "HW", 3: "DHW"}
 PAD_WORDS = ("valid", "same", "same_lower", "full")
-PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular", "symmetric")
 FLOATS = (np.float16, np.float32, np.float64)
 INTS = (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16,
         np.bool_)
@@ -254,7 +254,7 @@ def conv_cases(draw, r, padding_modes=("zeros",), max_n=None):
     pads = ref_resolve_padding(padding, spatial, window, stride, dilation)
     if mode == "reflect":       # PyTorch: reflect pads < input length
         assume(all(max(p) < n for p, n in zip(pads, spatial)))
-    if mode == "circular":      # PyTorch: circular pads <= input length
+    if mode in ("circular", "symmetric"):   # pads <= input length
         assume(all(max(p) <= n for p, n in zip(pads, spatial)))
     return dict(r=r, n=draw(st.integers(0, nmax)), spatial=tuple(spatial),
                 c=groups * cg, f=groups * fg, window=window, groups=groups,

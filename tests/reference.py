@@ -36,7 +36,7 @@ __all__ = [
     "is_exact_kind",
 ]
 
-PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular", "symmetric")
 
 
 def is_exact_kind(dtype):
@@ -110,7 +110,8 @@ def _source_index(p, n, padding_mode):
     """The input cell a padded position p reads, or None for a zero.
 
     PyTorch's padding modes: 'reflect' mirrors without repeating the edge
-    (pad < n), 'replicate' repeats the edge, 'circular' wraps around."""
+    (pad < n), 'replicate' repeats the edge, 'circular' wraps around; and
+    NumPy's 'symmetric', a mirror that repeats the edge (pad <= n)."""
     if 0 <= p < n:
         return p
     if padding_mode == "zeros":
@@ -122,6 +123,10 @@ def _source_index(p, n, padding_mode):
     if padding_mode == "reflect":
         q = -p if p < 0 else 2 * (n - 1) - p
         assert 0 <= q < n, "reflect pad must be smaller than the input"
+        return q
+    if padding_mode == "symmetric":     # NumPy's: the edge cell repeated
+        q = -p - 1 if p < 0 else 2 * n - 1 - p
+        assert 0 <= q < n, "symmetric pad must not exceed the input"
         return q
     raise ValueError(padding_mode)
 
@@ -157,7 +162,8 @@ def ref_conv(x, w, stride=1, pads=None, dilation=1, groups=1, bias=None,
     out[n, o, f] = bias[f] + sum_{taps t, c < Cg}
         xpad[n, o * s + t * d, g * Cg + c] * w[t, c, f]
     with g = f // (F // groups), Cg = C // groups, xpad the input padded
-    with ``padding_mode`` (zeros, reflect, replicate or circular).
+    with ``padding_mode`` (zeros, reflect, replicate, circular or
+    symmetric).
     """
     x = np.asarray(x)
     w = np.asarray(w)

@@ -122,6 +122,30 @@ def test_conv_padding_modes(r, data):
                           np.float64, "case=%r %s %s" % (case, df, engine))
 
 
+# other libraries' names for the same borders (conv's docstring and
+# convpool.borders): each must give the bits of the PyTorch name
+BORDER_ALIASES = {"zeros": ("constant", "grid-constant"),
+                  "reflect": ("mirror", "BORDER_REFLECT_101"),
+                  "replicate": ("edge", "nearest", "BORDER_REPLICATE"),
+                  "circular": ("wrap", "grid-wrap", "BORDER_WRAP"),
+                  "symmetric": ("grid-mirror", "BORDER_REFLECT")}
+
+
+@pytest.mark.parametrize("mode", sorted(BORDER_ALIASES))
+def test_padding_mode_aliases(mode):
+    rng = np.random.default_rng(3)
+    for r in ALL_RANKS:
+        x = rng.standard_normal((2,) + (5, 4, 3)[:r] + (2,))
+        w = rng.standard_normal((3,) * r + (2, 3))
+        conv = op(convpool, "conv", r)
+        want = conv(x, w, padding=2, padding_mode=mode)
+        ref = ref_conv(x, w, 1, ((2, 2),) * r, padding_mode=mode)
+        assert_conv_close(want, ref, x, w, None, np.float64, mode)
+        for alias in BORDER_ALIASES[mode]:
+            np.testing.assert_array_equal(
+                conv(x, w, padding=2, padding_mode=alias), want, alias)
+
+
 @pytest.mark.parametrize("r", NEW_RANKS)
 @SOME
 @given(data=st.data())
