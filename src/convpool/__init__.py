@@ -12,6 +12,7 @@ batches with 1, 2 or 3 spatial axes.
 import importlib
 
 from .conv import conv1d, conv2d, conv3d, filter2d
+from ._explain import explain
 from .engines import get_threads, set_threads
 from .pool import (adaptive_avg_pool1d, adaptive_avg_pool2d,
                    adaptive_avg_pool3d, adaptive_max_pool1d,
@@ -27,7 +28,7 @@ __all__ = ["conv1d", "conv2d", "conv3d", "filter2d",
            "avg_pool1d", "avg_pool2d", "avg_pool3d",
            "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
            "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
-           "get_threads", "set_threads", "__version__"]
+           "explain", "get_threads", "set_threads", "__version__"]
 
 # Submodules reachable as attributes (``convpool.kernels.names()``),
 # imported on first use so that ``import convpool`` stays light.

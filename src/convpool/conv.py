@@ -24,7 +24,7 @@ __all__ = ["conv1d", "conv2d", "conv3d", "filter2d", "prepare_conv"]
 _BORDER_BYTES = 16 << 20
 
 
-class ConvProblem(NamedTuple):
+class ConvCall(NamedTuple):
     """A convolution with every argument resolved: canonical views and
     tuples, as the engines (and the gradients) take them."""
     x: np.ndarray            # (N, *spatial, C) view of the input
@@ -48,7 +48,7 @@ def prepare_conv(rank, x, kernels, *, stride=1, padding="valid", dilation=1,
 
     Takes the arguments of :func:`conv1d` / :func:`conv2d` /
     :func:`conv3d` (``rank`` spatial axes; ``None`` formats mean the
-    defaults) and returns a :class:`ConvProblem`.  Raises the ops' own
+    defaults) and returns a :class:`ConvCall`.  Raises the ops' own
     ``ValueError`` / ``TypeError`` messages.
 
     >>> p = prepare_conv(3, np.ones((2, 4, 5, 6, 3)), np.ones((3, 3, 3, 3, 8)),
@@ -94,7 +94,7 @@ def prepare_conv(rank, x, kernels, *, stride=1, padding="valid", dilation=1,
     out_spatial = output_shape(spatial, window, stride, dilation, pads)
     out_shape = ((len(x),) + out_spatial + (f,) if data_format == formats[0]
                  else (len(x), f) + out_spatial)
-    return ConvProblem(
+    return ConvCall(
         xc, np.ascontiguousarray(w, compute), stride, dilation, pads,
         int(groups), None if bias is None else bias.astype(compute),
         mode, v.result_dtype(*arrays), out_shape,

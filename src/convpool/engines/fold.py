@@ -22,7 +22,8 @@ from ..windows import axis_taps, with_unit_axis
 from .conv import conv_nhwc
 from .pool import pool_nhwc
 
-__all__ = ["conv_channels_last", "pool_channels_last", "GATHER_BYTES"]
+__all__ = ["conv_channels_last", "pool_channels_last", "fold_depth", "as_2d",
+           "GATHER_BYTES"]
 
 GATHER_BYTES = 16 << 20
 # Bytes of one signal's input handed to the 2-D engines at a time.
@@ -90,15 +91,35 @@ def _merges(a):
     return a.shape[0] <= 1 or a.strides[0] == a.shape[1] * a.strides[1]
 
 
+def fold_depth(w):
+    """A 3-D kernel (KD, KH, KW, C/g, F) as the 2-D kernel (KH, KW,
+    KD * C/g, F) that convolves the depth-gathered input: each group's
+    folded channels run depth tap outermost, as the gather lays them."""
+    kd, kh, kw, cg, f = w.shape
+    return np.ascontiguousarray(
+        w.transpose(1, 2, 0, 3, 4).reshape(kh, kw, kd * cg, f))
+
+
+def as_2d(w, stride, dilation):
+    """The 2-D problem the engines see for a kernel of any rank:
+    ``(kernel, stride, dilation, how)``, ``how`` a few words on the fold."""
+    rank = w.ndim - 2
+    if rank == 1:
+        return (w[None], (1,) + tuple(stride), (1,) + tuple(dilation),
+                "1-D as 2-D of height 1")
+    if rank == 3:
+        return (fold_depth(w), tuple(stride[1:]), tuple(dilation[1:]),
+                f"3-D as 2-D with the {w.shape[0]} depth taps gathered into "
+                "the channels")
+    return w, tuple(stride), tuple(dilation), ""
+
+
 def _conv_by_depth(x, w, out, stride, dilation, pads, groups, bias, engine,
                    threads):
     n, d, h, wd, c = x.shape
     kd, kh, kw, cg, f = w.shape
     od = out.shape[1]
-    # (KD, KH, KW, Cg, F) -> (KH, KW, KD * Cg, F): depth tap outermost in
-    # each group's folded channels, matching the gather below.
-    w2 = np.ascontiguousarray(
-        w.transpose(1, 2, 0, 3, 4).reshape(kh, kw, kd * cg, f))
+    w2 = fold_depth(w)
     depth_taps = axis_taps(d, kd, od, stride[0], dilation[0], pads[0][0])
     item_bytes = h * wd * kd * c * w.dtype.itemsize
     for n0, n1, d0, d1 in _depth_chunks(n, od, item_bytes, _merges(out)):
