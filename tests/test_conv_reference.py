@@ -1,7 +1,8 @@
 """Property tests: convpool.conv2d against the loop reference.
 
-The reference (tests/reference.py) was written from docs/API_CONTRACT.md
-alone.  Shapes are kept tiny so the whole file runs in a few seconds.
+The reference (tests/reference.py) was written from the documented contract
+alone (the README and the public docstrings).  Shapes are kept tiny so
+the whole file runs in a few seconds.
 
 Tolerances are stated relative to ``scale`` = (number of products summed)
 * max|x| * max|w| + max|bias|, an upper bound of sum |x * w| + |bias| for

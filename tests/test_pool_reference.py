@@ -1,5 +1,6 @@
 """Property tests: convpool.pool2d / max_pool2d / avg_pool2d against the loop
-reference in tests/reference.py (written from docs/API_CONTRACT.md only).
+reference in tests/reference.py (written from the documented contract
+only: the README and the public docstrings).
 
 Max pooling only selects values, so it is compared exactly (NaN positions
 included).  Average pooling is compared to an exact-sum reference with a
