@@ -133,7 +133,7 @@ def filter_fft(planes, kernel, out, pads, mode, threads):
 
     workers = max(1, min(threads, FFT_TOTAL_BYTES // (2 * fh * fw
                                                       * dtype.itemsize)))
-    with one_blas_thread(workers > 1):
+    with one_blas_thread():
         run_blocks(work, blocks, workers)
 
 

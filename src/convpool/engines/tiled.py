@@ -78,7 +78,7 @@ def run_bands(planes, out, window, stride, pads, mode, threads, dtype,
     # its axpy above some length, and a pass over an L2-sized band split
     # across cores measured 10-70x slower (50M float32 in 32K-128K calls,
     # shared machine) than on one.
-    with one_blas_thread(True):
+    with one_blas_thread():
         run_blocks(work, blocks, threads, context=quiet)
 
 
