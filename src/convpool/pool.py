@@ -192,11 +192,18 @@ def _fixed_mode(pool, mode, rank):
     def op(x, window, **kwargs):
         if "mode" in kwargs:
             raise TypeError(f"`mode` cannot be given to {mode}_pool{rank}d")
+        if mode == "max" and kwargs.pop("return_indices", False):
+            from .unpool import max_pool_with_indices
+            kwargs.pop("threads", None)
+            return max_pool_with_indices(x, window, rank=rank, **kwargs)
         return pool(x, window, mode=mode, **kwargs)
     op.__name__ = op.__qualname__ = f"{mode}_pool{rank}d"
     word = "Max" if mode == "max" else "Average"
     op.__doc__ = (f"{word} pooling: :func:`pool{rank}d` with "
-                  f"``mode='{mode}'``; the same keywords.")
+                  f"``mode='{mode}'``; the same keywords."
+                  + (" ``return_indices=True`` also returns PyTorch's "
+                     "indices (flat positions within each (n, c) plane); "
+                     "see :mod:`convpool.unpool`." if mode == "max" else ""))
     return op
 
 
@@ -303,7 +310,11 @@ _ADAPTIVE_DOC = """Adaptive {word} pooling of a {rank}-D batch to a fixed
 def _make_adaptive(rank, mode):
     formats = layouts.data_formats(rank)
 
-    def op(x, output_size, *, data_format=formats[0]):
+    def op(x, output_size, *, data_format=formats[0], return_indices=False):
+        if return_indices and mode == "max":
+            from .unpool import adaptive_max_pool_with_indices
+            return adaptive_max_pool_with_indices(
+                x, output_size, data_format=data_format, rank=rank)
         return _adaptive(rank, x, output_size, mode, data_format)
     op.__name__ = op.__qualname__ = f"adaptive_{mode}_pool{rank}d"
     op.__doc__ = _ADAPTIVE_DOC.format(
