@@ -72,6 +72,10 @@ def prepare_conv(rank, x, kernels, *, stride=1, padding="valid", dilation=1,
     w = layouts.to_canonical_kernel(kernels, kernel_format)
     spatial, c = xc.shape[1:-1], xc.shape[-1]
     window, (cg, f) = w.shape[:-2], w.shape[-2:]
+    if cg == 0 or f == 0:
+        raise ValueError(
+            f"`kernels` must have at least one input channel and one "
+            f"filter, got C/groups={cg} and F={f} (`x` has {c} channels)")
     _check_groups(groups, c, cg, f, kernel_format)
     stride = ntuple(stride, rank, "stride")
     dilation = ntuple(dilation, rank, "dilation")
