@@ -7,29 +7,13 @@ accumulator, a transposed copy of channels-first data) shows up as far
 more than 64 MiB.
 """
 
-import gc
-import tracemalloc
-
 import numpy as np
 import pytest
 
 import convpool
 
-MiB = 1 << 20
-LIMIT = 64 * MiB
-
-
-def peak_extra(fn, out_bytes):
-    """tracemalloc peak during ``fn()`` minus the output's bytes."""
-    gc.collect()
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        result = fn()
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    return result, peak - out_bytes
+# One measuring helper for every rank: the 2-D memory tests'.
+from test_memory import LIMIT, MiB, peak_extra
 
 
 def float32_batch(shape, seed):
