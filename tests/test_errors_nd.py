@@ -251,3 +251,22 @@ def test_adaptive_pool_over_an_empty_spatial_axis(r):
     x = np.zeros((1,) + (0,) + (4,) * (r - 1) + (1,))
     with pytest.raises(ValueError, match=r"`(x|output_size)`"):
         getattr(convpool, "adaptive_avg_pool%dd" % r)(x, 2)
+
+
+@pytest.mark.parametrize("r", RANKS)
+def test_dilated_average_window_wholly_in_padding(r):
+    # One cell, a window of 2 with dilation 2 and padding 1 on each side:
+    # the window's taps fall at -1 and 1, both padding.  Its average over
+    # real cells would be 0 / 0; it is refused, and with the padding
+    # counted it is a plain 0.
+    x = np.ones((1,) + (1,) * r + (1,))
+    kwargs = dict(stride=1, padding=[(1, 1)] * r, dilation=2)
+    with pytest.raises(ValueError, match=r"`dilation` .* `padding` .*only "
+                       r"padded cells"):
+        pool(r)(x, 2, mode="avg", **kwargs)
+    with pytest.raises(ValueError, match="only padded cells"):
+        getattr(convpool.grad, "pool%dd" % r)(x, x, 2, mode="avg", **kwargs)
+    counted = pool(r)(x, 2, mode="avg", count_include_pad=True, **kwargs)
+    assert counted.shape == x.shape and np.all(counted == 0)
+    # Max pooling gives -inf there, as PyTorch's max_pool with dilation.
+    assert np.all(pool(r)(x, 2, mode="max", **kwargs) == -np.inf)

@@ -8,7 +8,7 @@ from . import layouts
 from .backends import dask_op, is_dask
 from .engines import pool_channels_last, resolve_threads
 from .geometry import (adaptive_windows, dilated_size, ntuple,
-                       pool_output_shape, resolve_padding)
+                       pool_output_shape, resolve_padding, window_counts)
 
 __all__ = ["pool1d", "pool2d", "pool3d",
            "max_pool1d", "max_pool2d", "max_pool3d",
@@ -46,6 +46,9 @@ def _pool(rank, x, window, stride, padding, dilation, mode, ceil_mode,
     count_include_pad = v.check_flag(count_include_pad, "count_include_pad")
     out_spatial = pool_output_shape(spatial, window, stride, dilation, pads,
                                     ceil_mode)
+    if mode == "avg" and not count_include_pad:
+        _check_windows_reach_input(spatial, window, stride, dilation, pads,
+                                   out_spatial)
     if mode == "max":
         result = dtype = x.dtype
     else:
@@ -77,6 +80,21 @@ def _check_empty_axes(spatial, pads):
             f"nothing to pool, only padding {tuple(pads)}")
 
 
+def _check_windows_reach_input(spatial, window, stride, dilation, pads,
+                               out_spatial):
+    # A dilated window can step over the input and land only on padding;
+    # its average over real cells would be 0 / 0.  (Undilated windows
+    # always reach the input: the padding is smaller than the window.)
+    for axis, (n, k, s, d, (lo, hi), o) in enumerate(
+            zip(spatial, window, stride, dilation, pads, out_spatial)):
+        if d > 1 and 0 in window_counts(n, k, o, s, lo, hi, False, d):
+            raise ValueError(
+                f"`dilation` {tuple(dilation)} with `padding` {tuple(pads)} "
+                f"leaves an average-pooling window along spatial axis "
+                f"{axis} with only padded cells, nothing of `x` to average; "
+                f"use less padding or count_include_pad=True")
+
+
 _POOL_DOC = """Max or average pooling of a {rank}-D batch, channel by channel.
 
     Parameters
@@ -104,7 +122,9 @@ _POOL_DOC = """Max or average pooling of a {rank}-D batch, channel by channel.
         Average pooling only: divide by the whole window including padded
         cells (PyTorch's default) instead of by the real cells only
         (TensorFlow's, and the default here).  Cells past the padding added
-        by ``ceil_mode`` are never counted, as in PyTorch.
+        by ``ceil_mode`` are never counted, as in PyTorch.  Without it, a
+        dilation and padding that leave some window with padded cells only
+        (nothing to average) are refused with a ValueError.
     data_format : {{'{df[0]}', '{df[1]}'}}, optional
     threads : int, optional
         Threads to split the batch over; default ``convpool.get_threads()``.
