@@ -169,11 +169,27 @@ def _unpadded(planes, col, row, out, stride, pads, mode, step):
                                for j in range(kw)], tmp)
         v = vert.reshape(rows, w, c)
         for q0, q1, strip_runs in strips:
-            strip = scratch.get("strip", (rows, q1 - q0 + kw - 1, c), dtype)
-            for d0, d1, t0, t1 in strip_runs:
-                strip[:, d0:d1] = 0 if t0 < 0 else v[:, t0:t1]
-            step(dst[:, q0:q1], [(row[j], strip[:, j:j + q1 - q0])
-                                 for j in range(kw)],
-                 scratch.get("stmp", (rows * (q1 - q0) * c,), dtype))
+            _border_strip(v, strip_runs, row, dst[:, q0:q1], step, scratch)
         return True
     return band
+
+
+def _border_strip(vert, strip_runs, row, dst, step, scratch):
+    """The horizontal pass of a few border columns ``dst`` (rows, n, C)
+    from their padded strip of the vertical result, run as the padded
+    route runs it: one flat contiguous pass per tap (the last ``KW - 1``
+    columns of every row garbage), so that the same BLAS calls give the
+    same bits whichever route a band takes."""
+    rows, n, c = dst.shape
+    kw = len(row)
+    width = n + kw - 1
+    size = rows * width * c
+    flat = scratch.get("strip", (size + (kw - 1) * c,), dst.dtype)
+    flat[size:] = 0
+    strip = flat[:size].reshape(rows, width, c)
+    for d0, d1, t0, t1 in strip_runs:
+        strip[:, d0:d1] = 0 if t0 < 0 else vert[:, t0:t1]
+    acc = scratch.get("sacc", (size,), dst.dtype)
+    step(acc, [(row[j], flat[j * c:j * c + size]) for j in range(kw)],
+         scratch.get("stmp", (size,), dst.dtype))
+    dst[...] = acc.reshape(rows, width, c)[:, :n]
