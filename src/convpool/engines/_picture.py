@@ -75,14 +75,16 @@ def runs(idx):
 OVERLAP_SHARE = 4
 
 
-def band_rows(out_rows, row_bytes, reach, threads, budget):
+def band_rows(out_rows, row_bytes, reach, threads, budget, block=1):
     """Output row bands ``(r0, r1)``: each band's padded input (``row_bytes``
     per row, ``reach - 1`` extra rows) near ``budget`` bytes, but at least
     ``4 * (reach - 1)`` output rows so the overlap stays a small share, and
-    at least one band per thread."""
+    at least one band per thread.  Every band but the last has a multiple
+    of ``block`` rows."""
     per = max(1, budget // max(1, row_bytes) - (reach - 1))
     per = max(per, OVERLAP_SHARE * (reach - 1), 1)
     per = min(per, max(1, -(-out_rows // threads)))
+    per = -(-per // block) * block
     return [(r, min(r + per, out_rows)) for r in range(0, out_rows, per)]
 
 
