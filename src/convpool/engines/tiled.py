@@ -14,8 +14,8 @@ import numpy as np
 
 from ._blas import one_blas_thread
 from ._parallel import run_blocks
-from ._picture import (band_rows, fill_padded, padded_index, runs,
-                       WeightedPass)
+from ._picture import (all_finite, band_rows, fill_padded, padded_index,
+                       runs, WeightedPass)
 
 __all__ = ["filter_tiled", "run_bands", "BAND_BYTES"]
 
@@ -123,12 +123,15 @@ def filter_tiled(planes, kernel, out, stride, pads, mode, threads):
     dtype = kernel.dtype
     step = WeightedPass(dtype)
     zeros = {(i, j) for i, j in zip(*np.nonzero(kernel == 0))}
-    products = _ColumnProducts(kernel) if tuple(stride) == (1, 1) else None
+    # One choice for the whole picture, so that the bits do not depend on
+    # how it is cut into bands (on ``threads``).
+    products = (_ColumnProducts(kernel) if tuple(stride) == (1, 1)
+                and all_finite(planes) else None)
 
     def compute(flat, band, dst, scratch):
         rows, ow, c = dst.shape
         wp = band.shape[1]
-        if products is not None and _all_finite(band):
+        if products is not None:
             products(flat, wp, dst, scratch)
             return
         # A zero tap adds nothing unless an inf or NaN meets it.
@@ -151,14 +154,6 @@ def filter_tiled(planes, kernel, out, stride, pads, mode, threads):
 BLOCK_ROWS = 4
 
 
-def _all_finite(band):
-    """True if no inf or NaN is in ``band`` (the column products' zero
-    weights would turn one into NaN outside its windows)."""
-    if np.isfinite(band.sum()):
-        return True
-    return bool(np.isfinite(band).all())
-
-
 class _ColumnProducts:
     """Stride-1 tiled filtering as one batched BLAS product per kernel
     column ``j``: for every block of ``BLOCK_ROWS`` output rows,
@@ -167,8 +162,8 @@ class _ColumnProducts:
     read in place (a strided view starting ``j * C`` items in).  Each
     product reads the band about twice and writes once, where ``KH``
     axpy passes read it ``KH`` times and read and write the output ``KH``
-    times.  The zeros of ``T_j`` add exact zeros to finite sums (bands
-    with an inf or NaN take the tap passes); every output is the same
+    times.  The zeros of ``T_j`` add exact zeros to finite sums (a
+    picture with an inf or NaN takes the tap passes); every output is the same
     sequence of operations whichever block or band holds it, so the bits
     do not depend on ``threads``.
     """
