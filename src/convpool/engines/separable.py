@@ -8,6 +8,9 @@ reproduced by the factors, rounded to the compute dtype, to within
 ``SEPARABLE_ULPS`` units of the dtype's precision of the kernel's largest
 entry.  A kernel that is separable but for a perturbation larger than that
 is not, and takes another path.
+
+At stride 1 the vertical pass of a finite picture is one batched BLAS
+product per band (``_ColumnPass``) rather than ``KH`` axpy passes.
 """
 
 import numpy as np

@@ -8,6 +8,12 @@ one contiguous multiply-add over the band, all channels at once: with
 interleaved channels, tap ``(i, j)`` of a flat band is the slice starting
 at ``(i * Wp + j) * C``.  The picture is read once and the output written
 once, whatever the number of taps.
+
+At stride 1 a finite picture goes faster as BLAS products
+(``_ColumnProducts``): per kernel column, one batched product of a small
+banded matrix with blocks of 4 band rows read in place, ``KW`` products
+instead of ``KH * KW`` passes (W13, 4096x4096x3 float32 random 5x5 on 2
+threads: 283 -> 200 ms, interleaved medians on a noisy shared machine).
 """
 
 import numpy as np
