@@ -201,7 +201,8 @@ def test_perturbed_separable_kernels_are_not_separable(kh, kw, dtype, ulps,
     assert factorise(bumped, dtype) is None
     path, reason = plan_filter(shape, bumped, dtype)
     assert path != "separable" and "not rank 1" in reason
-    with pytest.raises(ValueError, match="`path` 'separable' needs"):
+    with pytest.raises(ValueError, match="`path` 'separable' cannot run "
+                       "this filter: the kernel is not rank 1"):
         run(rng.random(shape).astype(dtype), bumped, "separable")
 
 
@@ -289,7 +290,8 @@ def test_bad_paths_are_refused():
     image = np.ones((8, 8, 1))
     with pytest.raises(ValueError, match="`path` must be one of"):
         run(image, np.ones((3, 3)), "winograd")
-    with pytest.raises(ValueError, match="`path` 'fft' needs stride"):
+    with pytest.raises(ValueError, match="`path` 'fft' cannot run this "
+                       "filter: it needs stride"):
         run(image, np.ones((3, 3)), "fft", stride=(2, 1))
 
 
@@ -359,3 +361,272 @@ def test_around_the_tiled_crossover(kh, kw, stride, mode, seed):
     got = run(image, kernel, None, stride=stride, mode=mode)
     assert_close(got, reference(image, kernel, stride=stride, mode=mode),
                  image, kernel)
+
+
+# ------------------------------------------------------ filter2d(engine=)
+
+ENGINE_NAMES = ("auto",) + FILTER_PATHS
+
+
+def make_kernel(rng, kind, kh, kw, dtype):
+    """A random kernel: ``'random'`` (rank > 1 when both sides >= 2),
+    ``'rank1'`` (an outer product) or ``'perturbed'`` (an outer product
+    with one entry moved by 100 units of the dtype's precision)."""
+    if kind == "random":
+        return rng.standard_normal((kh, kw)).astype(dtype)
+    col = rng.uniform(0.5, 2, kh) * rng.choice([-1, 1], kh)
+    row = rng.uniform(0.5, 2, kw) * rng.choice([-1, 1], kw)
+    kernel = np.outer(col, row)
+    if kind == "perturbed":
+        kernel[rng.integers(kh), rng.integers(kw)] += (
+            100 * SEPARABLE_ULPS * np.finfo(dtype).eps
+            * np.abs(kernel).max())
+    return kernel.astype(dtype)
+
+
+def expected_refusal(engine, kind, kernel, stride):
+    """Whether ``engine`` must refuse the call, from the documented
+    contract (not from the library's own checks)."""
+    if engine == "fft":
+        return tuple(stride) != (1, 1)
+    if engine == "separable":
+        return min(kernel.shape) < 2 or kind != "rank1"
+    return False
+
+
+@FEW
+@given(h=st.integers(1, 30), w=st.integers(1, 30),
+       c=st.sampled_from([None, 1, 3]), kh=st.integers(1, 6),
+       kw=st.integers(1, 6), sh=st.integers(1, 3), sw=st.integers(1, 3),
+       padding=st.sampled_from(["same", "valid", "full", 1, ((2, 0), (1, 3))]),
+       mode=st.sampled_from(MODES),
+       dtype=st.sampled_from([np.float32, np.float64]),
+       kind=st.sampled_from(["random", "rank1", "perturbed"]),
+       seed=st.integers(0, 2 ** 32 - 1))
+def test_every_engine_through_filter2d_matches_scipy(h, w, c, kh, kw, sh, sw,
+                                                     padding, mode, dtype,
+                                                     kind, seed):
+    rng = np.random.default_rng(seed)
+    h, w = max(h, kh), max(w, kw)       # the kernel fits every padding
+    if mode != "constant":
+        h, w = max(h, kh + 3), max(w, kw + 3)
+    shape = (h, w) if c is None else (h, w, c)
+    image = rng.standard_normal(shape).astype(dtype)
+    kernel = make_kernel(rng, kind, kh, kw, dtype)
+    stride = (sh, sw)
+    planes = image if c is not None else image[:, :, None]
+    want = reference(planes, kernel, stride=stride, padding=padding,
+                     mode=mode)
+    if c is None:
+        want = want[:, :, 0]
+    for engine in ENGINE_NAMES:
+        call = dict(padding=padding, stride=stride, pad_mode=mode,
+                    engine=engine, threads=2)
+        if expected_refusal(engine, kind, kernel, stride):
+            with pytest.raises(ValueError,
+                               match=f"`engine` '{engine}' cannot run"):
+                convpool.filter2d(image, kernel, **call)
+            continue
+        got = convpool.filter2d(image, kernel, **call)
+        assert got.dtype == dtype and got.shape == want.shape
+        assert_close(got, want, planes, kernel)
+
+
+@pytest.mark.parametrize("engine", ENGINE_NAMES)
+@pytest.mark.parametrize("mode", MODES)
+def test_every_engine_matches_the_loop_reference(engine, mode):
+    """The slow fsum loop of tests/reference.py, written from the contract,
+    on a grayscale picture with uneven explicit padding."""
+    from reference import ref_filter2d
+    rng = np.random.default_rng(21)
+    image = rng.standard_normal((13, 11))
+    kernel = np.outer(rng.standard_normal(4), rng.standard_normal(3))
+    pads = ((2, 1), (0, 3))
+    for stride in ((1, 1), (2, 1)):
+        if engine == "fft" and stride != (1, 1):
+            continue
+        got = convpool.filter2d(image, kernel, padding=pads, stride=stride,
+                                pad_mode=mode, engine=engine)
+        want = ref_filter2d(image, kernel, pads, stride, mode)
+        assert_close(got, want, image, kernel)
+
+
+@pytest.mark.parametrize("engine", ENGINE_NAMES)
+def test_bits_do_not_depend_on_threads(engine):
+    rng = np.random.default_rng(17)
+    image = rng.random((301, 203, 3)).astype(np.float32)
+    kernel = (gaussian(7, 1.5) if engine == "separable"
+              else rng.standard_normal((7, 6)).astype(np.float32))
+    one = convpool.filter2d(image, kernel, pad_mode="reflect",
+                            engine=engine, threads=1)
+    for threads in (2, 3):
+        many = convpool.filter2d(image, kernel, pad_mode="reflect",
+                                 engine=engine, threads=threads)
+        np.testing.assert_array_equal(one, many)
+
+
+def explained_path(image, kernel, **kwargs):
+    line = convpool.explain("filter2d", image, kernel, **kwargs)
+    assert line.startswith("filter2d: ")
+    return line.split(": ")[1], line
+
+
+@FEW
+@given(kh=st.integers(5, 10), kw=st.integers(5, 10),
+       dtype=st.sampled_from([np.float32, np.float64]),
+       mode=st.sampled_from(MODES), seed=st.integers(0, 2 ** 32 - 1))
+def test_filter2d_around_the_tiled_crossover(kh, kw, dtype, mode, seed):
+    """explain says ``tiled`` up to ``TILED_MAX_TAPS`` taps and another
+    path beyond; filter2d takes that path (same bits as forcing it) and
+    matches SciPy on both sides."""
+    from convpool.engines.border import TILED_MAX_TAPS
+    rng = np.random.default_rng(seed)
+    image = rng.random((100, 90, 2)).astype(dtype)
+    kernel = rng.standard_normal((kh, kw)).astype(dtype)
+    path, line = explained_path(image, kernel, pad_mode=mode)
+    if kh * kw <= TILED_MAX_TAPS:
+        assert path == "tiled", line
+    else:
+        assert path in ("direct", "fft"), line
+    auto = convpool.filter2d(image, kernel, pad_mode=mode)
+    forced = convpool.filter2d(image, kernel, pad_mode=mode, engine=path)
+    np.testing.assert_array_equal(auto, forced)
+    assert_close(auto, reference(image, kernel, mode=mode), image, kernel)
+
+
+@pytest.mark.parametrize("delta", [-1, 0, 1])
+def test_filter2d_around_the_fft_crossover(delta):
+    shape = (160, 167, 2)
+    k = fft_threshold(shape) + delta
+    rng = np.random.default_rng(k)
+    image = rng.random(shape).astype(np.float32)
+    kernel = rng.standard_normal((k, k)).astype(np.float32)
+    path, line = explained_path(image, kernel, pad_mode="wrap")
+    assert (path == "fft") == (delta >= 0), line
+    auto = convpool.filter2d(image, kernel, pad_mode="wrap")
+    np.testing.assert_array_equal(
+        auto, convpool.filter2d(image, kernel, pad_mode="wrap", engine=path))
+    assert_close(auto, reference(image, kernel, mode="wrap"), image, kernel)
+
+
+@FEW
+@given(size=st.integers(3, 9), dtype=st.sampled_from([np.float32,
+                                                      np.float64]),
+       ulps=st.sampled_from([16, 100, 1000]), mode=st.sampled_from(MODES),
+       seed=st.integers(0, 2 ** 32 - 1))
+def test_nearly_separable_kernels_avoid_the_separable_path(size, dtype, ulps,
+                                                           mode, seed):
+    """A Gaussian takes the separable path; the same Gaussian with one
+    entry moved by ``ulps`` times the factorisation's tolerance (still a
+    tiny change: 64 units of float32's precision and up) must not, and
+    must still be filtered right.  (A move of just over the tolerance can
+    be absorbed by the best rank-1 fit, which spreads it over the whole
+    kernel: such a kernel is rank 1 to the dtype's precision.)"""
+    rng = np.random.default_rng(seed)
+    image = rng.random((40, 50, 3)).astype(dtype)
+    g = gaussian(size, size / 4 + 0.5, np.float64).astype(dtype)
+    assert explained_path(image, g)[0] == "separable"
+    bumped = g.astype(np.float64)
+    bumped[rng.integers(size), rng.integers(size)] += (
+        SEPARABLE_ULPS * ulps * np.finfo(dtype).eps * np.abs(g).max())
+    bumped = bumped.astype(dtype)
+    path, line = explained_path(image, bumped, pad_mode=mode)
+    assert path != "separable" and "not rank 1" in line, line
+    got = convpool.filter2d(image, bumped, pad_mode=mode)
+    assert_close(got, reference(image, bumped, mode=mode), image, bumped)
+    with pytest.raises(ValueError, match="`engine` 'separable' cannot run "
+                       "this filter: the kernel is not rank 1"):
+        convpool.filter2d(image, bumped, engine="separable")
+
+
+@pytest.mark.parametrize("engine", ["winograd", "", "auto ", None, 3])
+def test_bad_engine_names_are_refused(engine):
+    with pytest.raises(ValueError, match=r"`engine` must be one of 'auto', "
+                       r"'direct', 'tiled', 'separable', 'fft', got "):
+        convpool.filter2d(np.ones((6, 6)), np.ones((3, 3)), engine=engine)
+
+
+def test_engine_names_ignore_case():
+    image = np.arange(30.0).reshape(5, 6)
+    np.testing.assert_array_equal(
+        convpool.filter2d(image, np.eye(3), engine="TILED"),
+        convpool.filter2d(image, np.eye(3), engine="tiled"))
+
+
+NAN_KERNEL = np.ones((3, 3))
+NAN_KERNEL[1, 1] = np.nan
+
+
+@pytest.mark.parametrize("engine,kernel,kwargs,why", [
+    ("fft", np.ones((3, 3)), dict(stride=2),
+     r"it needs stride \(1, 1\), got \(2, 2\)"),
+    ("fft", np.ones((3, 3)), dict(stride=(1, 3)),
+     r"it needs stride \(1, 1\), got \(1, 3\)"),
+    ("fft", NAN_KERNEL, {}, "the kernel has an inf or NaN"),
+    ("separable", np.eye(3), {}, "the kernel is not rank 1 to float64"),
+    ("separable", np.ones((1, 5)), {}, "a 1x5 kernel is one pass already"),
+    ("separable", NAN_KERNEL, {}, "the kernel has an inf or NaN"),
+])
+def test_impossible_engines_are_refused_not_replaced(engine, kernel, kwargs,
+                                                     why):
+    image = np.ones((9, 9, 2))
+    match = f"`engine` '{engine}' cannot run this filter: {why}"
+    with pytest.raises(ValueError, match=match):
+        convpool.filter2d(image, kernel, engine=engine, **kwargs)
+    with pytest.raises(ValueError, match=match):
+        convpool.explain("filter2d", image, kernel, engine=engine, **kwargs)
+
+
+def test_float32_separability_is_judged_at_float32_precision():
+    """A kernel rank 1 to float32 precision but not to float64's takes the
+    separable path in float32 and is refused it in float64."""
+    g = gaussian(5, 1.0, np.float64)
+    g[2, 2] += 1e-9
+    assert explained_path(np.ones((32, 32), np.float32),
+                          g.astype(np.float32))[0] == "separable"
+    with pytest.raises(ValueError, match="not rank 1 to float64"):
+        convpool.filter2d(np.ones((32, 32)), g, engine="separable")
+
+
+@pytest.mark.parametrize("threads", [0, -1, 1.5, True])
+def test_bad_threads_are_refused(threads):
+    with pytest.raises((ValueError, TypeError), match="`threads` must be"):
+        convpool.filter2d(np.ones((6, 6)), np.ones((3, 3)), threads=threads)
+
+
+def test_dask_pictures_pass_engine_and_threads_through():
+    da = pytest.importorskip("dask.array")
+    rng = np.random.default_rng(23)
+    image = rng.random((40, 36, 3))
+    kernel = rng.standard_normal((5, 5))
+    lazy = da.from_array(image, chunks=(15, 20, 2))
+    for engine in ("direct", "tiled", "fft"):
+        got = convpool.filter2d(lazy, kernel, pad_mode="reflect",
+                                engine=engine, threads=2)
+        assert_close(got.compute(scheduler="sync"),
+                     reference(image, kernel, mode="reflect"), image, kernel)
+    with pytest.raises(ValueError, match="`engine` 'fft' cannot run"):
+        convpool.filter2d(lazy, kernel, stride=2, engine="fft")
+
+
+@pytest.mark.parametrize("engine", ["tiled", "separable"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_pictures_with_inf_or_nan_keep_thread_independent_bits(engine, bad):
+    """A finite picture takes BLAS products per block of rows, one with an
+    inf or NaN the tap passes (the products' zero weights would spread
+    it): the choice is made once per picture, so the bits still do not
+    depend on ``threads``, and outputs away from the bad cell stay
+    right."""
+    rng = np.random.default_rng(29)
+    image = rng.random((257, 131, 3)).astype(np.float32)
+    image[200, 60, 2] = bad
+    kernel = (gaussian(5, 1.2) if engine == "separable"
+              else rng.standard_normal((5, 4)).astype(np.float32))
+    runs_ = [convpool.filter2d(image, kernel, pad_mode="edge",
+                               engine=engine, threads=t) for t in (1, 2, 3)]
+    for other in runs_[1:]:
+        np.testing.assert_array_equal(other, runs_[0])
+    clean = np.where(np.isfinite(image), image, 0)
+    want = reference(clean, kernel, mode="edge")
+    assert_close(runs_[0][:190], want[:190], clean, kernel)
+    assert not np.isfinite(runs_[0][200, 60, 2])

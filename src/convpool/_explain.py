@@ -6,8 +6,9 @@
 'conv2d: banded: one group, 3x3 kernel, 64 channels: banded BLAS products read the input in place'
 """
 
-from .conv import prepare_conv
+from .conv import prepare_conv, prepare_filter
 from .engines import explain_conv, explain_pool
+from .engines.border import explain_filter
 from .engines.conv import all_finite
 from .engines.fold import as_2d
 from .geometry import ntuple
@@ -30,11 +31,13 @@ def explain(op, x, arg, **kwargs):
     ----------
     op : str or callable
         ``'conv1d'``, ``'conv2d'``, ``'conv3d'``, ``'pool1d'`` ...
-        ``'max_pool3d'``, ``'avg_pool2d'``, or the function itself.
+        ``'max_pool3d'``, ``'avg_pool2d'``, ``'filter2d'``, or the
+        function itself.
     x : array_like
-        The input the call would get.
+        The input the call would get (the picture, for ``filter2d``).
     arg : array_like or int or tuple
-        The kernels (convolution) or the window (pooling).
+        The kernels (convolution), the kernel (``filter2d``) or the window
+        (pooling).
     **kwargs
         The call's other keywords.
 
@@ -50,6 +53,8 @@ def explain(op, x, arg, **kwargs):
     'conv1d: 1-D as 2-D of height 1; axpy: one channel and one filter per group, one weight per tap (1x5 kernel): one BLAS axpy per tap'
     >>> explain("max_pool3d", np.ones((1, 4, 4, 4, 2)), 2)
     'max_pool3d: 3-D as a max along depth, then 2-D; separable: max over a 2x2 window: a max pass per window row, then per window column'
+    >>> explain("filter2d", np.ones((64, 64, 3)), np.eye(5))[:42]
+    'filter2d: tiled: 25 taps (<= 49) as passes'
     """
     name = getattr(op, "__name__", op)
     if name in _CONV:
@@ -58,7 +63,9 @@ def explain(op, x, arg, **kwargs):
         rank = _POOL[name]
         mode = kwargs.get("mode", "avg" if name.startswith("avg") else "max")
         return f"{name}: {_explain_pool(rank, arg, mode, kwargs)}"
-    known = ", ".join(map(repr, list(_CONV) + list(_POOL)))
+    if name == "filter2d":
+        return f"{name}: {_explain_filter(x, arg, kwargs)}"
+    known = ", ".join(map(repr, list(_CONV) + list(_POOL) + ["filter2d"]))
     raise ValueError(f"`op` must be one of {known}, got {op!r}")
 
 
@@ -73,6 +80,13 @@ def _explain_conv(rank, x, kernels, kwargs):
     line = explain_conv(w, stride, dilation, call.groups, out_width, engine,
                         finite=lambda: all_finite(call.x))
     return f"{how}; {line}" if how else line
+
+
+def _explain_filter(image, kernel, kwargs):
+    kwargs.pop("threads", None)
+    p = prepare_filter(image, kernel, **kwargs)
+    return explain_filter(p.planes.shape, p.weights[:, :, 0, 0],
+                          p.weights.dtype, p.stride, p.pads, p.engine)
 
 
 def _explain_pool(rank, window, mode, kwargs):

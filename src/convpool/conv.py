@@ -16,10 +16,12 @@ from .backends import dask_op, is_dask
 from .borders import resolve_pad_mode
 from .engines import ENGINES, conv_channels_last, filter_planes, \
     resolve_threads
+from .engines.border import FILTER_PATHS, check_filter_path
 from .geometry import (dilated_size, ntuple, output_shape, output_size, pair,
                        resolve_padding)
 
-__all__ = ["conv1d", "conv2d", "conv3d", "filter2d", "prepare_conv"]
+__all__ = ["conv1d", "conv2d", "conv3d", "filter2d", "prepare_conv",
+           "prepare_filter"]
 
 # Bytes of padded input gathered at a time for a non-zero padding mode.
 _BORDER_BYTES = 16 << 20
@@ -343,7 +345,53 @@ conv3d.__doc__ = _CONV_DOC.format(
     array([16., 24., 24., 16.])""")
 
 
-def filter2d(image, kernel, *, padding="same", stride=1, pad_mode="constant"):
+class FilterCall(NamedTuple):
+    """A ``filter2d`` call with every argument resolved."""
+    planes: np.ndarray       # (H, W, C) view of the picture
+    weights: np.ndarray      # (KH, KW, 1, 1), compute dtype
+    stride: tuple
+    pads: tuple              # ((top, bottom), (left, right))
+    pad_mode: str            # a NumPy pad mode
+    engine: str              # 'auto' or one of FILTER_PATHS
+    dtype: np.dtype          # the result's dtype
+    out_shape: tuple         # (OH, OW, C)
+
+
+def prepare_filter(image, kernel, *, padding="same", stride=1,
+                   pad_mode="constant", engine="auto"):
+    """Validate :func:`filter2d`'s arguments and resolve its geometry;
+    returns a :class:`FilterCall`.  A named ``engine`` that cannot run the
+    filter raises here, before any work.
+
+    >>> p = prepare_filter(np.ones((5, 6)), np.ones((3, 3)), stride=2)
+    >>> p.pads, p.out_shape
+    (((1, 1), (0, 1)), (3, 3, 1))
+    """
+    image = v.numeric_array(image, "image")
+    kernel = v.numeric_array(kernel, "kernel")
+    v.check_ndim(image, (2, 3), "image", "(H, W) or (H, W, C)")
+    v.check_ndim(kernel, 2, "kernel", "(KH, KW)")
+    pad_mode = resolve_pad_mode(pad_mode)
+    engine = v.choose(engine, ("auto",) + FILTER_PATHS, "engine")
+    planes = image if image.ndim == 3 else image[:, :, None]
+    h, w, c = planes.shape
+    kh, kw = kernel.shape
+    stride = pair(stride, "stride")
+    pads = resolve_padding(padding, (h, w), (kh, kw), stride)
+    v.check_fits((h, w), pads, (kh, kw), "kernel")
+    out_hw = (output_size(h, kh, stride[0], 1, *pads[0]),
+              output_size(w, kw, stride[1], 1, *pads[1]))
+    weights = np.ascontiguousarray(kernel[:, :, None, None],
+                                   v.compute_dtype(image, kernel))
+    if engine != "auto":
+        check_filter_path(engine, weights[:, :, 0, 0], weights.dtype,
+                          stride, out_hw, "engine")
+    return FilterCall(planes, weights, stride, pads, pad_mode, engine,
+                      v.result_dtype(image, kernel), out_hw + (c,))
+
+
+def filter2d(image, kernel, *, padding="same", stride=1, pad_mode="constant",
+             engine="auto", threads=None):
     """Filter one picture with a 2-D kernel, each channel on its own.
 
     Cross-correlation, as in :func:`conv2d`; borders follow NumPy's
@@ -360,6 +408,30 @@ def filter2d(image, kernel, *, padding="same", stride=1, pad_mode="constant"):
     pad_mode : {'constant', 'reflect', 'symmetric', 'edge', 'wrap'}, optional
         How the border is filled: zeros, a mirror without or with the edge
         cell repeated, the edge cell, or the opposite side.
+    engine : {'auto', 'direct', 'tiled', 'separable', 'fft'}, optional
+        How the work is done; every path gives the same numbers to
+        rounding (within ``64 * eps * max|image| * sum|kernel|``).
+        ``'direct'``: the convolution engines, the channels as a batch of
+        grayscale pictures (tap passes, or banded BLAS products above 100
+        taps); ``'tiled'``: every tap one pass over cache-sized bands of
+        rows, all channels at once; ``'separable'``: a kernel that is
+        ``outer(col, row)`` to the compute dtype's precision as a vertical
+        then a horizontal pass, ``KH + KW`` taps; ``'fft'``: overlap-save
+        FFT tiles (stride 1).  ``'auto'`` (default) asks the planner,
+        which estimates each path's cost in tap passes and takes the
+        cheapest: ``direct`` for a 1x1 kernel or one with an inf or NaN
+        (only tap sums keep its exact inf/NaN pattern), ``separable``
+        whenever the kernel is rank 1 (unless FFT is cheaper, for very
+        large kernels), ``tiled`` for other kernels of at most 49 taps,
+        and beyond that ``fft`` at stride 1 when its tiles cost less
+        (from about 9x9 on large pictures), else ``direct``.
+        :func:`convpool.explain` says which path it takes and why.  A
+        named path that cannot run the call (``'fft'`` at a stride other
+        than 1, ``'separable'`` on a kernel that is not rank 1) raises
+        ValueError: there is no fallback.
+    threads : int, optional
+        Threads to split the picture over; default
+        ``convpool.get_threads()``.  The result's bits do not depend on it.
 
     Returns
     -------
@@ -374,25 +446,19 @@ def filter2d(image, kernel, *, padding="same", stride=1, pad_mode="constant"):
     array([[1.33, 2.  , 2.67],
            [3.33, 4.  , 4.67],
            [5.33, 6.  , 6.67]])
+    >>> filter2d(img, np.outer([1, 2, 1], [1, 0, -1]), pad_mode="edge",
+    ...          engine="separable")
+    array([[-4., -8., -4.],
+           [-4., -8., -4.],
+           [-4., -8., -4.]])
     """
     if is_dask(image):
         return dask_op(filter2d, locals())
-    image = v.numeric_array(image, "image")
-    kernel = v.numeric_array(kernel, "kernel")
-    v.check_ndim(image, (2, 3), "image", "(H, W) or (H, W, C)")
-    v.check_ndim(kernel, 2, "kernel", "(KH, KW)")
-    pad_mode = resolve_pad_mode(pad_mode)
-    planes = image if image.ndim == 3 else image[:, :, None]
-    h, w, c = planes.shape
-    kh, kw = kernel.shape
-    stride = pair(stride, "stride")
-    pads = resolve_padding(padding, (h, w), (kh, kw), stride)
-    v.check_fits((h, w), pads, (kh, kw), "kernel")
-    result = np.empty((output_size(h, kh, stride[0], 1, *pads[0]),
-                       output_size(w, kw, stride[1], 1, *pads[1]), c),
-                      v.result_dtype(image, kernel))
-    weights = np.ascontiguousarray(kernel[:, :, None, None],
-                                   v.compute_dtype(image, kernel))
-    filter_planes(planes, weights, result, stride, pads, pad_mode,
-                  resolve_threads(None))
-    return result if image.ndim == 3 else result[:, :, 0]
+    p = prepare_filter(image, kernel, padding=padding, stride=stride,
+                       pad_mode=pad_mode, engine=engine)
+    threads = resolve_threads(threads)
+    result = np.empty(p.out_shape, p.dtype)
+    filter_planes(p.planes, p.weights, result, p.stride, p.pads, p.pad_mode,
+                  threads, path=None if p.engine == "auto" else p.engine,
+                  name="engine")
+    return result if np.ndim(image) == 3 else result[:, :, 0]

@@ -391,13 +391,19 @@ class _BlockCall:
         return (self.op.__name__, repr(sorted(self.args.items())))
 
 
-def _filter_block(image, kernel, stride, padding, pad_mode):
-    """``filter2d`` with zero padding on one thread: the channels as a
-    batch of one-channel pictures through ``conv2d`` (what ``filter2d``
-    does inside)."""
+def _filter_block(image, kernel, stride, padding, pad_mode, engine="auto",
+                  threads=1):
+    """``filter2d`` with zero padding on one thread.  With
+    ``engine='auto'``, the channels as a batch of one-channel pictures
+    through ``conv2d`` (the ``direct`` path); a named engine is the
+    NumPy op's own path."""
+    if engine != "auto":
+        return convpool.filter2d(image, kernel, stride=stride,
+                                 padding=padding, pad_mode=pad_mode,
+                                 engine=engine, threads=threads)
     planes = image if image.ndim == 3 else image[:, :, None]
     batch = planes.transpose(2, 0, 1)[:, :, :, None]
     out = convpool.conv2d(batch, kernel[:, :, None, None], stride=stride,
-                          padding=padding, threads=1)
+                          padding=padding, threads=threads)
     out = out[:, :, :, 0].transpose(1, 2, 0)
     return out if image.ndim == 3 else out[:, :, 0]

@@ -14,7 +14,7 @@ import numpy as np
 from ._blas import _axpy_function
 
 __all__ = ["padded_index", "fill_padded", "runs", "WeightedPass",
-           "band_rows"]
+           "band_rows", "all_finite"]
 
 
 def padded_index(n, lo, hi, mode):
@@ -75,14 +75,16 @@ def runs(idx):
 OVERLAP_SHARE = 4
 
 
-def band_rows(out_rows, row_bytes, reach, threads, budget):
+def band_rows(out_rows, row_bytes, reach, threads, budget, block=1):
     """Output row bands ``(r0, r1)``: each band's padded input (``row_bytes``
     per row, ``reach - 1`` extra rows) near ``budget`` bytes, but at least
     ``4 * (reach - 1)`` output rows so the overlap stays a small share, and
-    at least one band per thread."""
+    at least one band per thread.  Every band but the last has a multiple
+    of ``block`` rows."""
     per = max(1, budget // max(1, row_bytes) - (reach - 1))
     per = max(per, OVERLAP_SHARE * (reach - 1), 1)
     per = min(per, max(1, -(-out_rows // threads)))
+    per = -(-per // block) * block
     return [(r, min(r + per, out_rows)) for r in range(0, out_rows, per)]
 
 
@@ -117,3 +119,23 @@ class WeightedPass:
                 t = tmp[:dst.size].reshape(dst.shape)
                 np.multiply(src, w, out=t)
                 np.add(dst, t, out=dst)
+
+
+# Bytes of picture checked at a time by ``all_finite``.
+FINITE_CHUNK_BYTES = 1 << 20
+
+
+def all_finite(planes):
+    """True if ``planes`` (H, W, C) holds no inf or NaN; a chunk of rows at
+    a time (no picture-sized mask), by its sum first (one fast pass; a sum
+    that overflows is checked cell by cell).
+
+    >>> all_finite(np.ones((4, 4, 1))), all_finite(np.full((4, 4, 1), np.nan))
+    (True, False)
+    """
+    step = max(1, FINITE_CHUNK_BYTES // max(1, planes[:1].nbytes))
+    for r in range(0, len(planes), step):
+        chunk = planes[r:r + step]
+        if not np.isfinite(chunk.sum()) and not np.isfinite(chunk).all():
+            return False
+    return True

@@ -24,11 +24,12 @@ import math
 import numpy as np
 
 from .conv import conv_nhwc
-from .fft import fft_cost, filter_fft
-from .separable import factorise, filter_separable
+from .fft import FFT_TILE_BYTES, fft_cost, fft_tiles, filter_fft
+from .separable import SEPARABLE_ULPS, factorise, filter_separable
 from .tiled import filter_tiled
 
-__all__ = ["filter_planes", "padded_bands", "plan_filter", "FILTER_PATHS"]
+__all__ = ["filter_planes", "padded_bands", "plan_filter", "FILTER_PATHS",
+           "filter_refusal", "explain_filter"]
 
 FILTER_PATHS = ("direct", "tiled", "separable", "fft")
 
@@ -67,7 +68,8 @@ def plan_filter(image_shape, kernel, dtype, stride=(1, 1), pads=None):
     Returns
     -------
     (str, str)
-        The path, one of ``FILTER_PATHS``, and the reason in words.
+        The path, one of ``FILTER_PATHS``, and the reason in words,
+        ``'<path>: ...'``.
 
     Examples
     --------
@@ -84,10 +86,10 @@ def plan_filter(image_shape, kernel, dtype, stride=(1, 1), pads=None):
     dtype = np.dtype(dtype)
     out_hw = _out_hw(image_shape[:2], (kh, kw), stride, pads)
     if not np.all(np.isfinite(kernel)):
-        return "direct", ("the kernel has an inf or NaN: only tap sums "
-                          "keep the exact inf/NaN pattern")
+        return "direct", ("direct: the kernel has an inf or NaN: only tap "
+                          "sums keep the exact inf/NaN pattern")
     if taps == 1:
-        return "direct", "one tap: a single scaling pass"
+        return "direct", "direct: one tap: a single scaling pass"
     costs = {"direct": (DIRECT_TAP * taps + BAND_PASSES
                         if taps <= DIRECT_BLAS_TAPS
                         else BLAS_FIXED + BLAS_TAP * taps)}
@@ -153,23 +155,89 @@ def padded_bands(image, pads, mode, k, stride, out_rows):
         yield r0, r1, image[needed[:, None], cols]
 
 
+def filter_refusal(path, kernel, dtype, stride, out_hw):
+    """Why ``path`` cannot filter with ``kernel`` (KH, KW) at ``stride``
+    into an (OH, OW) output in ``dtype``, or None if it can.
+
+    >>> import numpy as np
+    >>> filter_refusal("fft", np.ones((3, 3)), np.float64, (2, 1), (4, 8))
+    'it needs stride (1, 1), got (2, 1)'
+    >>> filter_refusal("separable", np.ones((3, 3)), np.float64, (1, 1),
+    ...                (4, 8)) is None
+    True
+    """
+    kernel = np.asarray(kernel)
+    dtype = np.dtype(dtype)
+    if path == "separable":
+        if min(kernel.shape) < 2:
+            return (f"a {kernel.shape[0]}x{kernel.shape[1]} kernel is one "
+                    "pass already (use 'tiled')")
+        if not np.all(np.isfinite(kernel)):
+            return "the kernel has an inf or NaN"
+        if factorise(kernel, dtype) is None:
+            return (f"the kernel is not rank 1 to {dtype.name} precision "
+                    f"(no outer(col, row) within {SEPARABLE_ULPS} ulps of "
+                    "its largest entry)")
+    elif path == "fft":
+        if tuple(stride) != (1, 1):
+            return f"it needs stride (1, 1), got {tuple(stride)}"
+        if dtype.kind != "f":
+            return f"it needs a float dtype, got {dtype}"
+        if not np.all(np.isfinite(kernel)):
+            return ("the kernel has an inf or NaN, which its spectrum "
+                    "would spread over every output")
+        if fft_tiles(out_hw, kernel.shape, dtype.itemsize) is None:
+            return (f"no FFT tile for a {kernel.shape[0]}x{kernel.shape[1]}"
+                    f" kernel fits in {FFT_TILE_BYTES >> 20} MiB")
+    return None
+
+
+def check_filter_path(path, kernel, dtype, stride, out_hw, name="path"):
+    """Raise ValueError (naming the argument ``name``) if ``path`` is not
+    a filter path or cannot run this filter."""
+    if path not in FILTER_PATHS:
+        raise ValueError(f"`{name}` must be one of "
+                         f"{', '.join(map(repr, FILTER_PATHS))}, "
+                         f"got {path!r}")
+    why = filter_refusal(path, kernel, dtype, stride, out_hw)
+    if why is not None:
+        raise ValueError(f"`{name}` {path!r} cannot run this filter: {why}")
+
+
+def explain_filter(image_shape, kernel, dtype, stride, pads, engine="auto"):
+    """One line: the path ``filter2d`` takes and why.
+
+    >>> import numpy as np
+    >>> explain_filter((64, 64, 3), np.eye(3), np.float32, (1, 1),
+    ...                ((1, 1), (1, 1)), engine="fft")
+    'fft: chosen by `engine`'
+    """
+    if engine != "auto":
+        check_filter_path(engine, kernel, dtype, stride,
+                          _out_hw(image_shape[:2], np.shape(kernel), stride,
+                                  pads), "engine")
+        return f"{engine}: chosen by `engine`"
+    return plan_filter(image_shape, kernel, dtype, stride, pads)[1]
+
+
 def filter_planes(planes, weights, out, stride, pads, mode, threads, *,
-                  path=None):
+                  path=None, name="path"):
     """Filter every channel of ``planes`` (H, W, C) with one kernel
     ``weights`` (KH, KW, 1, 1) into ``out`` (OH, OW, C), the border filled
     by ``mode``.
 
     ``path`` (one of ``FILTER_PATHS``) forces a path; by default
-    ``plan_filter`` picks it.  Every path gives the same numbers to
-    rounding; ``fft`` needs a stride of 1 and a float compute dtype.
+    ``plan_filter`` picks it.  A forced path that cannot run the filter
+    (``filter_refusal``) raises ValueError naming the argument ``name``;
+    there is no fallback.  Every path gives the same numbers to rounding.
     """
     kernel = weights[:, :, 0, 0]
     if path is None:
         path = plan_filter(planes.shape, kernel, weights.dtype, stride,
                            pads)[0]
-    if path not in FILTER_PATHS:
-        raise ValueError(f"`path` must be one of {FILTER_PATHS}, "
-                         f"got {path!r}")
+    else:
+        check_filter_path(path, kernel, weights.dtype, stride,
+                          out.shape[:2], name)
     if out.size == 0:
         return
     if path == "direct":
@@ -178,15 +246,8 @@ def filter_planes(planes, weights, out, stride, pads, mode, threads, *,
         filter_tiled(planes, kernel, out, stride, pads, mode, threads)
     elif path == "separable":
         factors = factorise(kernel, weights.dtype)
-        if factors is None:
-            raise ValueError("`path` 'separable' needs a rank-1 kernel "
-                             "(to the dtype's precision), got rank > 1")
         filter_separable(planes, *factors, out, stride, pads, mode, threads)
     else:
-        if tuple(stride) != (1, 1) or weights.dtype.kind != "f":
-            raise ValueError(f"`path` 'fft' needs stride (1, 1) and a float "
-                             f"dtype, got {tuple(stride)} and "
-                             f"{weights.dtype}")
         filter_fft(planes, kernel, out, pads, mode, threads)
 
 

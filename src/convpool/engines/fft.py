@@ -18,6 +18,7 @@ computed by the direct engine instead: the result keeps the direct path's
 NaN/inf pattern.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -56,16 +57,32 @@ GOOD = _good_sizes(1 << 13)
 
 def fft_tiles(out_hw, window, itemsize):
     """``(Fh, Fw)``, the transform size per tile minimising
-    ``fft_cost``, within ``FFT_TILE_BYTES``; None if no tile fits."""
-    best = None
-    for fh in _axis_sizes(out_hw[0], window[0]):
-        for fw in _axis_sizes(out_hw[1], window[1]):
-            if 2 * fh * fw * itemsize > FFT_TILE_BYTES:
-                continue
-            cost = _tile_cost(out_hw, window, (fh, fw))
-            if best is None or cost < best[0]:
-                best = (cost, (fh, fw))
-    return None if best is None else best[1]
+    ``fft_cost``, within ``FFT_TILE_BYTES``; None if no tile fits.
+
+    >>> fft_tiles((100, 100), (9, 9), 4)
+    (108, 108)
+    """
+    return _best_tile(tuple(map(int, out_hw)), tuple(map(int, window)),
+                      int(itemsize))
+
+
+@functools.lru_cache(maxsize=256)
+def _best_tile(out_hw, window, itemsize):
+    # Every (Fh, Fw) pair at once: the planner asks on every call, and a
+    # loop over the pairs took 10-40 ms.
+    fh = np.array(_axis_sizes(out_hw[0], window[0]), dtype=np.float64)
+    fw = np.array(_axis_sizes(out_hw[1], window[1]), dtype=np.float64)
+    if not len(fh) or not len(fw):
+        return None
+    area = fh[:, None] * fw[None, :]
+    tiles = (np.ceil(out_hw[0] / (fh - window[0] + 1))[:, None]
+             * np.ceil(out_hw[1] / (fw - window[1] + 1))[None, :])
+    cost = tiles * (FFT_UNIT * area * np.log2(area) + TILE_OVERHEAD)
+    cost[2 * area * itemsize > FFT_TILE_BYTES] = np.inf
+    best = np.unravel_index(np.argmin(cost), cost.shape)
+    if not np.isfinite(cost[best]):
+        return None
+    return int(fh[best[0]]), int(fw[best[1]])
 
 
 def _axis_sizes(out, k):

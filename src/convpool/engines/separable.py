@@ -8,12 +8,15 @@ reproduced by the factors, rounded to the compute dtype, to within
 ``SEPARABLE_ULPS`` units of the dtype's precision of the kernel's largest
 entry.  A kernel that is separable but for a perturbation larger than that
 is not, and takes another path.
+
+At stride 1 the vertical pass of a finite picture is one batched BLAS
+product per band (``_ColumnPass``) rather than ``KH`` axpy passes.
 """
 
 import numpy as np
 
-from ._picture import padded_index, runs, WeightedPass
-from .tiled import run_bands, write_rows
+from ._picture import all_finite, padded_index, runs, WeightedPass
+from .tiled import BLOCK_ROWS, run_bands, write_rows
 
 __all__ = ["factorise", "filter_separable", "SEPARABLE_ULPS"]
 
@@ -97,10 +100,12 @@ def filter_separable(planes, col, row, out, stride, pads, mode, threads):
         rows, ow, c = dst.shape
         wp = band.shape[1]
         line = wp * c
-        vert = scratch.get("vert", (rows * line + (kw - 1) * c,), dtype)
-        vert[rows * line:] = 0
+        vert = scratch.get("vert", (-(-rows // block) * block * line
+                                    + (kw - 1) * c,), dtype)
         tmp = scratch.get("tmp", (rows * line,), dtype)
-        if sh == 1:
+        if columns is not None:
+            columns(flat, line, rows, vert)
+        elif sh == 1:
             terms = [(col[i], flat[i * line:(i + rows) * line])
                      for i in range(kh)]
             step(vert[:rows * line], terms, tmp)
@@ -108,6 +113,7 @@ def filter_separable(planes, col, row, out, stride, pads, mode, threads):
             terms = [(col[i], band[i:i + (rows - 1) * sh + 1:sh])
                      for i in range(kh)]
             step(vert[:rows * line].reshape(rows, wp, c), terms, tmp)
+        vert[rows * line:] = 0
         if sw == 1:
             # The band is spent: its buffer takes the horizontal result.
             acc = flat[:rows * line]
@@ -120,12 +126,57 @@ def filter_separable(planes, col, row, out, stride, pads, mode, threads):
                      for j in range(kw)]
         step(acc, terms, tmp)
         write_rows(acc, dst, wp, (sh, sw))
-    unpadded = _unpadded(planes, col, row, out, stride, pads, mode, step)
+    # One choice for the whole picture, so that the bits do not depend on
+    # how it is cut into bands (on ``threads``).
+    columns = (_ColumnPass(col) if sh == 1 and all_finite(planes)
+               else None)
+    block = 1 if columns is None else BLOCK_ROWS
+    unpadded = _unpadded(planes, col, row, out, stride, pads, mode, step,
+                         columns)
     run_bands(planes, out, (kh, kw), stride, pads, mode, threads, dtype,
-              compute, unpadded=unpadded)
+              compute, unpadded=unpadded, block=block)
 
 
-def _unpadded(planes, col, row, out, stride, pads, mode, step):
+class _ColumnPass:
+    """The vertical pass at stride 1 as one batched BLAS product: for
+    every block of ``BLOCK_ROWS`` output rows, ``T (M, M + KH - 1) @ rows
+    (M + KH - 1, line)``, ``T`` holding ``col`` on its diagonals and
+    ``rows`` the input rows read in place.  It reads the input about
+    twice and writes once, where ``KH`` axpy passes read and write
+    ``KH`` times.  Only for finite pictures (the zeros of ``T`` would
+    turn an inf into NaN); every output row takes the same product shape
+    and the same row of ``T`` (bands start at multiples of
+    ``BLOCK_ROWS``), so the bits do not depend on the bands.
+    """
+
+    def __init__(self, col):
+        kh = len(col)
+        m = BLOCK_ROWS
+        self.mat = np.zeros((m, m + kh - 1), col.dtype)
+        for r in range(m):
+            self.mat[r, r:r + kh] = col
+
+    def rows_read(self, rows):
+        """Input rows a call for ``rows`` output rows reads."""
+        m, k = self.mat.shape
+        return -(-rows // m) * m + k - m
+
+    def __call__(self, src, line, rows, dst):
+        """``dst[:rows * line]`` (and up to the next whole block) from
+        the flat input rows ``src`` (``rows_read(rows)`` rows of
+        ``line`` items)."""
+        m, k = self.mat.shape
+        nb = -(-rows // m)
+        it = src.itemsize
+        view = np.lib.stride_tricks.as_strided(
+            src, (nb, k, line), (m * line * it, line * it, it),
+            writeable=False)
+        np.matmul(self.mat, view, out=dst[:nb * m * line].reshape(
+            nb, m, line))
+
+
+def _unpadded(planes, col, row, out, stride, pads, mode, step,
+              columns=None):
     """The band filter that reads the picture's rows in place and writes
     the output rows in place, or None when the call does not allow it.
 
@@ -157,23 +208,46 @@ def _unpadded(planes, col, row, out, stride, pads, mode, step):
     def band(r0, r1, s0, scratch):
         rows = r1 - r0
         size = rows * line
-        vbuf = scratch.get("vbuf", (size + (kw - 1) * c,), dtype)
+        if columns is not None and s0 + columns.rows_read(rows) > h:
+            return False    # the products' last block reads past the end
+        whole = -(-rows // BLOCK_ROWS) * BLOCK_ROWS * line
+        vbuf = scratch.get("vbuf", (left * c + max(size, whole)
+                                    + (kw - 1) * c,), dtype)
         vbuf[:left * c] = 0
-        vbuf[left * c + size:] = 0
         vert = vbuf[left * c:left * c + size]
         tmp = scratch.get("tmp", (size,), dtype)
-        step(vert, [(col[i], flat[(s0 + i) * line:(s0 + i + rows) * line])
-                    for i in range(kh)], tmp)
+        if columns is not None:
+            columns(flat[s0 * line:], line, rows, vbuf[left * c:])
+        else:
+            step(vert, [(col[i], flat[(s0 + i) * line:(s0 + i + rows)
+                                      * line]) for i in range(kh)], tmp)
+        vbuf[left * c + size:] = 0
         dst = out[r0:r1]
         step(dst.reshape(-1), [(row[j], vbuf[j * c:j * c + size])
                                for j in range(kw)], tmp)
         v = vert.reshape(rows, w, c)
         for q0, q1, strip_runs in strips:
-            strip = scratch.get("strip", (rows, q1 - q0 + kw - 1, c), dtype)
-            for d0, d1, t0, t1 in strip_runs:
-                strip[:, d0:d1] = 0 if t0 < 0 else v[:, t0:t1]
-            step(dst[:, q0:q1], [(row[j], strip[:, j:j + q1 - q0])
-                                 for j in range(kw)],
-                 scratch.get("stmp", (rows * (q1 - q0) * c,), dtype))
+            _border_strip(v, strip_runs, row, dst[:, q0:q1], step, scratch)
         return True
     return band
+
+
+def _border_strip(vert, strip_runs, row, dst, step, scratch):
+    """The horizontal pass of a few border columns ``dst`` (rows, n, C)
+    from their padded strip of the vertical result, run as the padded
+    route runs it: one flat contiguous pass per tap (the last ``KW - 1``
+    columns of every row garbage), so that the same BLAS calls give the
+    same bits whichever route a band takes."""
+    rows, n, c = dst.shape
+    kw = len(row)
+    width = n + kw - 1
+    size = rows * width * c
+    flat = scratch.get("strip", (size + (kw - 1) * c,), dst.dtype)
+    flat[size:] = 0
+    strip = flat[:size].reshape(rows, width, c)
+    for d0, d1, t0, t1 in strip_runs:
+        strip[:, d0:d1] = 0 if t0 < 0 else vert[:, t0:t1]
+    acc = scratch.get("sacc", (size,), dst.dtype)
+    step(acc, [(row[j], flat[j * c:j * c + size]) for j in range(kw)],
+         scratch.get("stmp", (size,), dst.dtype))
+    dst[...] = acc.reshape(rows, width, c)[:, :n]
