@@ -277,7 +277,7 @@ def conv3d(x, kernels, dy, *, stride=1, padding="valid", dilation=1,
 
 def pool(rank, x, dy, window, *, stride=None, padding="valid", dilation=1,
          mode="max", ceil_mode=False, count_include_pad=False,
-         data_format=None, **more):
+         data_format=None, indices=None, threads=None, **more):
     """Gradient of ``pool{rank}d`` (see :func:`pool2d`)."""
     cl, cf = layouts.data_formats(rank)
     data_format = cl if data_format is None else data_format
@@ -286,32 +286,56 @@ def pool(rank, x, dy, window, *, stride=None, padding="valid", dilation=1,
                              data_format)
     probe = forward_pool(rank)(x[:0] if x.ndim else x, window, mode=mode,
                                count_include_pad=count_include_pad,
-                               **keywords, **more)
+                               threads=threads, **keywords, **more)
     data_format = v.choose(data_format, (cl, cf), "data_format")
     mode = v.choose(mode, ("max", "avg"), "mode")
     dy = _check_dy(dy, (len(x),) + probe.shape[1:])
+    if indices is not None:
+        indices = _check_indices(indices, dy.shape, mode)
     dtype = v.result_dtype(x, dy)
     xc = layouts.to_canonical_data(x, data_format)
     dyc = layouts.to_canonical_data(dy, data_format)
+    dyc = dyc.astype(dtype, copy=False)
     window, stride, dilation, pads = pool_geometry(rank, xc, window, stride,
                                                    padding, dilation)
     dx = np.zeros(x.shape, dtype)
     dxc = layouts.to_canonical_data(dx, data_format)
-    overlap = any(s < (k - 1) * d + 1
-                  for k, s, d in zip(window, stride, dilation))
+    if mode == "max":
+        # Where windows overlap, a cell may be the maximum of several.
+        overlap = any(s < (k - 1) * d + 1
+                      for k, s, d in zip(window, stride, dilation))
+        if indices is not None:
+            return scatter_planes(
+                dyc, layouts.to_canonical_data(indices, data_format), dx,
+                data_format == cl, accumulate=overlap, threads=threads)
     # Batch chunks bound the scratch (indices, masks) whatever the batch.
     step = max(1, POOL_CHUNK // max(1, xc[:1].nbytes))
     for n0 in range(0, len(x), step):
         part = slice(n0, n0 + step)
         if mode == "max":
-            _, indices = pool_indices(xc[part], window, stride, dilation,
-                                      pads, ceil_mode)
-            scatter_planes(dyc[part].astype(dtype, copy=False), indices,
-                           dx[part], data_format == cl, accumulate=overlap)
+            _, found = pool_indices(xc[part], window, stride, dilation,
+                                    pads, ceil_mode)
+            scatter_planes(dyc[part], found, dx[part], data_format == cl,
+                           accumulate=overlap, threads=threads)
         else:
             _avg_grad(dyc[part], dxc[part], window, stride, dilation, pads,
                       count_include_pad)
     return dx
+
+
+def _check_indices(indices, shape, mode):
+    """The forward's ``indices``: integers in the shape of ``dy``."""
+    if mode != "max":
+        raise ValueError(f"`indices` is for max pooling only, got "
+                         f"mode={mode!r}")
+    indices = np.asarray(indices)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"`indices` must be an integer array (the forward's "
+                        f"return_indices=True), got dtype {indices.dtype}")
+    if indices.shape != tuple(shape):
+        raise ValueError(f"`indices` must have the shape of `dy` "
+                         f"{tuple(shape)}, got {indices.shape}")
+    return indices
 
 
 # Bytes of x per batch chunk of a pooling gradient.

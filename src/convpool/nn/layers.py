@@ -138,12 +138,22 @@ class Pool(Layer):
 
     def forward(self, x):
         self.x = x
+        if self.mode == "max":
+            # Keep the argmax: backward scatters dy there, with no second
+            # pass over x (as PyTorch saves them).
+            op = getattr(convpool, f"max_pool{self.rank}d")
+            options = {k: v for k, v in self.options.items()
+                       if k not in ("mode", "count_include_pad")}
+            y, self.indices = op(x, self.window, return_indices=True,
+                                 **options)
+            return y
         op = getattr(convpool, f"pool{self.rank}d")
         return op(x, self.window, **self.options)
 
     def backward(self, dy):
         vjp = getattr(grad, f"pool{self.rank}d")
-        return vjp(self.x, dy, self.window, **self.options)
+        saved = dict(indices=self.indices) if self.mode == "max" else {}
+        return vjp(self.x, dy, self.window, **self.options, **saved)
 
     def __repr__(self):
         return f"{type(self).__name__}({self.window!r})"
