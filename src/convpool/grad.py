@@ -42,8 +42,9 @@ __all__ = ["conv1d", "conv2d", "conv3d", "pool1d", "pool2d", "pool3d"]
 
 def conv(rank, x, kernels, dy, *, stride=1, padding="valid", dilation=1,
          groups=1, bias=None, data_format=None, kernel_format=None,
-         engine="auto", threads=None, **more):
-    """Gradients of ``conv{rank}d`` (see :func:`conv2d`)."""
+         engine="auto", threads=None, need_dx=True, **more):
+    """Gradients of ``conv{rank}d`` (see :func:`conv2d`); with ``need_dx``
+    false, ``dx`` is None and not computed (a network's first layer)."""
     cl, cf = layouts.data_formats(rank)
     kformats = layouts.kernel_formats(rank)
     data_format = cl if data_format is None else data_format
@@ -72,9 +73,13 @@ def conv(rank, x, kernels, dy, *, stride=1, padding="valid", dilation=1,
                            dilation)
     mode = resolve_pad_mode(more.get("padding_mode", "zeros"),
                             "padding_mode")
-    dx = np.empty(x.shape, dtype)
-    dxc = layouts.to_canonical_data(dx, data_format)
-    if mode == "constant":
+    dx = np.empty(x.shape, dtype) if need_dx else None
+    dxc = layouts.to_canonical_data(dx, data_format) if need_dx else None
+    if not need_dx:
+        if mode != "constant":
+            xc = np.pad(xc, ((0, 0), *pads, (0, 0)), mode)
+            pads = ((0, 0),) * rank
+    elif mode == "constant":
         transposed_conv(dyc, w, dxc, stride, dilation,
                         [lo for lo, _ in pads], groups, engine, threads)
     else:

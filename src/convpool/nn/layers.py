@@ -21,6 +21,9 @@ class Layer:
 
     def __init__(self):
         self.params, self.grads, self.training = {}, {}, True
+        # Whether backward must return dx; Sequential clears it for the
+        # first layer, whose dx nothing uses.
+        self.needs_dx = True
 
     def build(self, input_shape, rng, dtype):
         """Create the parameters for inputs of shape ``(N, *input_shape)``."""
@@ -98,9 +101,10 @@ class Conv(Layer):
                   **self.options)
 
     def backward(self, dy):
-        vjp = getattr(grad, f"conv{self.rank}d")
-        dx, self.grads["kernel"], dbias = vjp(
-            self.x, self.params["kernel"], dy, **self.options)
+        # The first layer's dx (the gradient of the data) is not needed.
+        dx, self.grads["kernel"], dbias = grad.conv(
+            self.rank, self.x, self.params["kernel"], dy,
+            need_dx=self.needs_dx, **self.options)
         if self.use_bias:
             self.grads["bias"] = dbias
         return dx

@@ -47,11 +47,17 @@ class Sequential:
             x = layer.forward(x)
         return x
 
-    def backward(self, dy):
-        """Back-propagate the loss gradient ``dy``; fills ``grads``."""
+    def backward(self, dy, input_grad=True):
+        """Back-propagate the loss gradient ``dy``; fills ``grads``.
+
+        Returns the gradient with respect to the input; with
+        ``input_grad=False``, None, and the first layer skips computing it
+        (training needs no gradient of the data)."""
+        for i, layer in enumerate(self.layers):
+            layer.needs_dx = input_grad or i > 0
         for layer in reversed(self.layers):
             dy = layer.backward(dy)
-        return dy
+        return dy if input_grad else None
 
     def parameters(self):
         """Every parameter array, in a fixed order."""
@@ -66,7 +72,7 @@ class Sequential:
         """One optimiser step on a batch: returns ``(loss, accuracy)``."""
         logits = self.forward(x, training=True)
         loss, dlogits = softmax_cross_entropy(logits, labels)
-        self.backward(dlogits)
+        self.backward(dlogits, input_grad=False)
         optimizer.step(self.parameters(), self.gradients())
         return loss, float(np.mean(logits.argmax(axis=1) == labels))
 
