@@ -23,6 +23,8 @@ second slow path:
   (:mod:`convpool.unpool`).
 """
 
+import contextlib
+
 import numpy as np
 
 from . import layouts
@@ -118,11 +120,19 @@ def fold_padding(g, spatial, pads, mode):
     return g
 
 
-# Bytes of x and dy per batch chunk of the kernel gradient: each tap's
-# slices are copied into contiguous matrices for BLAS, and chunks of about
-# 1 MiB kept those copies in cache (measured 1.0-1.6x faster than 4-16 MiB
-# chunks on W1 and W5, single runs on a noisy machine).
+# Bytes of x and dy per batch chunk of the per-tap kernel gradient: each
+# tap's slices are copied into contiguous matrices for BLAS, and chunks of
+# about 1 MiB kept those copies in cache (measured 1.0-1.6x faster than
+# 4-16 MiB chunks on W1 and W5, single runs on a noisy machine).
 DK_BUDGET = 1 << 20
+# Bytes of the im2col matrix per batch chunk of the kernel gradient
+# (groups == 1), and the largest single image that takes that path.
+COLS_BUDGET = 4 << 20
+COLS_LIMIT = 16 << 20
+# The batch's chunks are summed in this many fixed lanes (chunk i in lane
+# i % LANES, each lane in order, the lanes in order), whatever the
+# threads: the bits do not depend on ``threads``.
+LANES = 8
 
 
 def kernel_grad(x, dy, k_shape, stride, dilation, pads, groups,
@@ -136,10 +146,13 @@ def kernel_grad(x, dy, k_shape, stride, dilation, pads, groups,
     (JAX's ``_conv_general_dilated_transpose_rhs``); but that convolution
     has a huge kernel and a tiny output, which the forward engines are not
     built for: it measured 1.5 s for W5's gradient on 16 images and 59 ms
-    for W1's on 5000, where one BLAS product per kernel tap, ``dk[t] +=
-    x[in_slices].T @ dy[out_slices]`` over the tap's strided views (the
-    same views the forward engines and the pooling gradients use), took
-    0.14 s and 18 ms.  So it is computed tap by tap.
+    for W1's on 5000.  Instead, over the tap's strided views (the same
+    views the forward engines and the pooling gradients use), each batch
+    chunk's taps are gathered into an im2col matrix ``cols`` (rows: output
+    cells, columns: taps x channels) and ``dk += cols.T @ dy`` is one BLAS
+    product; with groups, one product per tap and group.  The chunks are
+    fixed by size and summed in fixed lanes (``LANES``), so the bits do
+    not depend on ``threads``.
     """
     n, c, f = x.shape[0], x.shape[-1], dy.shape[-1]
     work = v.compute_dtype(x, dy)
@@ -148,36 +161,58 @@ def kernel_grad(x, dy, k_shape, stride, dilation, pads, groups,
             for tap, out_sl, in_sl in window_taps(
                 x.shape[1:-1], k_shape, dy.shape[1:-1], stride, dilation,
                 pads)]
-    per_image = max(dy[:1].size * (1 + c / f) * work.itemsize, 1)
-    chunk = max(1, int(DK_BUDGET // per_image))
-    # Each thread sums a fixed share of the batch, with one BLAS thread
-    # (with OpenBLAS's own threads W5's kernel gradient on 16 images took
-    # 4.7 s instead of 0.27 s on the shared, loaded 2-core machine); the
-    # shares add up in a fixed order, so the result does not depend on
-    # scheduling.
-    parts = max(1, min(resolve_threads(threads), n))
-    bounds = [n * i // parts for i in range(parts + 1)]
-    partials = {}
-
-    def share(n0, n1, _r0, _r1, _scratch):
-        acc = np.zeros((int(np.prod(k_shape)), groups,
-                        c // groups, f // groups), work)
-        for b0 in range(n0, n1, chunk):
-            b1 = min(b0 + chunk, n1)
-            _add_taps(acc, x[b0:b1], dy[b0:b1], taps, groups, work)
-        partials[n0] = acc
-
-    blocks = [(b0, b1, 0, 0) for b0, b1 in zip(bounds, bounds[1:])]
-    if parts > 1:
-        with one_blas_thread():
-            run_blocks(share, blocks, parts)
+    n_taps = int(np.prod(k_shape))
+    cells = int(np.prod(dy.shape[1:-1]))
+    cols_image = cells * n_taps * c * work.itemsize
+    im2col = groups == 1 and cols_image <= COLS_LIMIT
+    if im2col:
+        chunk = max(1, COLS_BUDGET // max(cols_image, 1))
     else:
-        run_blocks(share, blocks, parts)
-    dk = partials[0]
-    for b0 in bounds[1:-1]:
-        dk += partials[b0]
+        per_image = max(dy[:1].size * (1 + c / f) * work.itemsize, 1)
+        chunk = max(1, int(DK_BUDGET // per_image))
+    starts = list(range(0, n, chunk))
+    lanes = min(LANES, len(starts))
+    partials = [None] * lanes
+
+    def lane(i, _n1, _r0, _r1, scratch):
+        acc = np.zeros((n_taps, groups, c // groups, f // groups), work)
+        for b0 in starts[i::lanes]:
+            b1 = min(b0 + chunk, n)
+            if im2col:
+                _add_cols(acc, x[b0:b1], dy[b0:b1], taps, n_taps, work,
+                          scratch)
+            else:
+                _add_taps(acc, x[b0:b1], dy[b0:b1], taps, groups, work)
+        partials[i] = acc
+
+    blocks = [(i, 0, 0, 0) for i in range(lanes)]
+    workers = max(1, min(resolve_threads(threads), lanes))
+    # One BLAS thread per worker (with OpenBLAS's own threads W5's kernel
+    # gradient on 16 images took 4.7 s instead of 0.27 s on the shared,
+    # loaded 2-core machine).
+    with one_blas_thread() if workers > 1 else contextlib.nullcontext():
+        run_blocks(lane, blocks, workers)
+    dk = partials[0] if partials else np.zeros(
+        (n_taps, groups, c // groups, f // groups), work)
+    for part in partials[1:]:
+        dk += part
     # (taps, groups, C/g, F/g) -> (*K, C/g, F), filters group-major.
     return dk.transpose(0, 2, 1, 3).reshape(*k_shape, c // groups, f)
+
+
+def _add_cols(acc, x, dy, taps, n_taps, work, scratch):
+    """``acc += cols.T @ dy`` with ``cols`` the chunk's im2col matrix (one
+    row per output cell, taps x channels columns; cells a tap does not
+    reach stay zero)."""
+    b, c = x.shape[0], x.shape[-1]
+    shape = dy.shape[:-1] + (n_taps, c)
+    cols = scratch.memo(("cols", shape, work.str),
+                        lambda _: np.zeros(shape, work))
+    for t, out_sl, in_sl in taps:
+        cols[out_sl + (t,)] = x[in_sl]
+    rows = dy.reshape(-1, dy.shape[-1]).astype(work, copy=False)
+    acc[:, 0] += (cols.reshape(-1, n_taps * c).T @ rows).reshape(
+        n_taps, c, -1)
 
 
 def _add_taps(acc, x, dy, taps, groups, work):
