@@ -125,10 +125,10 @@ def fold_padding(g, spatial, pads, mode):
 # about 1 MiB kept those copies in cache (measured 1.0-1.6x faster than
 # 4-16 MiB chunks on W1 and W5, single runs on a noisy machine).
 DK_BUDGET = 1 << 20
-# Bytes of the im2col matrix per batch chunk of the kernel gradient
-# (groups == 1), and the largest single image that takes that path.
-COLS_BUDGET = 4 << 20
-COLS_LIMIT = 16 << 20
+# Bytes of the padded x and dy per batch chunk of the stride-1 kernel
+# gradient (groups == 1): BLAS reads both in place, so bigger chunks only
+# mean longer products.
+FLAT_BUDGET = 4 << 20
 # The batch's chunks are summed in this many fixed lanes (chunk i in lane
 # i % LANES, each lane in order, the lanes in order), whatever the
 # threads: the bits do not depend on ``threads``.
@@ -146,13 +146,18 @@ def kernel_grad(x, dy, k_shape, stride, dilation, pads, groups,
     (JAX's ``_conv_general_dilated_transpose_rhs``); but that convolution
     has a huge kernel and a tiny output, which the forward engines are not
     built for: it measured 1.5 s for W5's gradient on 16 images and 59 ms
-    for W1's on 5000.  Instead, over the tap's strided views (the same
-    views the forward engines and the pooling gradients use), each batch
-    chunk's taps are gathered into an im2col matrix ``cols`` (rows: output
-    cells, columns: taps x channels) and ``dk += cols.T @ dy`` is one BLAS
-    product; with groups, one product per tap and group.  The chunks are
-    fixed by size and summed in fixed lanes (``LANES``), so the bits do
-    not depend on ``threads``.
+    for W1's on 5000.  So it is a sum of BLAS products, one per kernel
+    tap, ``dk[t] += x_t.T @ dy`` with ``x_t`` the cells tap ``t`` reads.
+
+    At stride 1 (groups 1) no ``x_t`` is copied: the chunk's ``x`` is
+    padded and ``dy`` zero-extended to the padded grid, both flattened to
+    (cells, channels); then the cells tap ``t`` reads are the rows of
+    ``x`` from the tap's flat offset on, one contiguous matrix that BLAS
+    reads in place (the extra cells of ``dy`` are zero, so the rows that
+    wrap around add nothing).  Otherwise each tap's strided views of ``x``
+    and ``dy`` are copied into matrices.  The chunks are fixed by size and
+    summed in fixed lanes (``LANES``), so the bits do not depend on
+    ``threads``.
     """
     n, c, f = x.shape[0], x.shape[-1], dy.shape[-1]
     work = v.compute_dtype(x, dy)
@@ -162,11 +167,11 @@ def kernel_grad(x, dy, k_shape, stride, dilation, pads, groups,
                 x.shape[1:-1], k_shape, dy.shape[1:-1], stride, dilation,
                 pads)]
     n_taps = int(np.prod(k_shape))
-    cells = int(np.prod(dy.shape[1:-1]))
-    cols_image = cells * n_taps * c * work.itemsize
-    im2col = groups == 1 and cols_image <= COLS_LIMIT
-    if im2col:
-        chunk = max(1, COLS_BUDGET // max(cols_image, 1))
+    padded = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[1:-1], pads))
+    flat = groups == 1 and set(stride) == {1}
+    if flat:
+        per_image = int(np.prod(padded)) * (c + f) * work.itemsize
+        chunk = max(1, FLAT_BUDGET // per_image)
     else:
         per_image = max(dy[:1].size * (1 + c / f) * work.itemsize, 1)
         chunk = max(1, int(DK_BUDGET // per_image))
@@ -178,9 +183,9 @@ def kernel_grad(x, dy, k_shape, stride, dilation, pads, groups,
         acc = np.zeros((n_taps, groups, c // groups, f // groups), work)
         for b0 in starts[i::lanes]:
             b1 = min(b0 + chunk, n)
-            if im2col:
-                _add_cols(acc, x[b0:b1], dy[b0:b1], taps, n_taps, work,
-                          scratch)
+            if flat:
+                _add_flat(acc, x[b0:b1], dy[b0:b1], k_shape, dilation,
+                          pads, work, scratch)
             else:
                 _add_taps(acc, x[b0:b1], dy[b0:b1], taps, groups, work)
         partials[i] = acc
@@ -200,19 +205,27 @@ def kernel_grad(x, dy, k_shape, stride, dilation, pads, groups,
     return dk.transpose(0, 2, 1, 3).reshape(*k_shape, c // groups, f)
 
 
-def _add_cols(acc, x, dy, taps, n_taps, work, scratch):
-    """``acc += cols.T @ dy`` with ``cols`` the chunk's im2col matrix (one
-    row per output cell, taps x channels columns; cells a tap does not
-    reach stay zero)."""
-    b, c = x.shape[0], x.shape[-1]
-    shape = dy.shape[:-1] + (n_taps, c)
-    cols = scratch.memo(("cols", shape, work.str),
-                        lambda _: np.zeros(shape, work))
-    for t, out_sl, in_sl in taps:
-        cols[out_sl + (t,)] = x[in_sl]
-    rows = dy.reshape(-1, dy.shape[-1]).astype(work, copy=False)
-    acc[:, 0] += (cols.reshape(-1, n_taps * c).T @ rows).reshape(
-        n_taps, c, -1)
+def _add_flat(acc, x, dy, k_shape, dilation, pads, work, scratch):
+    """``acc[t, 0] += x_t.T @ dy`` at stride 1, with ``x_t`` a contiguous
+    row range of the padded, flattened chunk (see :func:`kernel_grad`)."""
+    b, c, f = x.shape[0], x.shape[-1], dy.shape[-1]
+    padded = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[1:-1], pads))
+    xp = scratch.memo(("x", b, padded, c, work.str),
+                      lambda _: np.zeros((b, *padded, c), work))
+    dye = scratch.memo(("dy", b, padded, f, work.str),
+                       lambda _: np.zeros((b, *padded, f), work))
+    # Only the interiors change from chunk to chunk; the borders stay 0.
+    xp[(slice(None),) + tuple(slice(lo, lo + n) for n, (lo, _) in
+                              zip(x.shape[1:-1], pads))] = x
+    dye[(slice(None),) + tuple(slice(0, o) for o in dy.shape[1:-1])] = dy
+    rows_x, rows_dy = xp.reshape(-1, c), dye.reshape(-1, f)
+    steps = [d * int(np.prod(padded[a + 1:])) for a, d in
+             enumerate(dilation)]
+    reach = int(np.dot(np.subtract(k_shape, 1), steps))
+    m = len(rows_x) - reach
+    for t, tap in enumerate(np.ndindex(*k_shape)):
+        offset = int(np.dot(tap, steps))
+        acc[t, 0] += rows_x[offset:offset + m].T @ rows_dy[:m]
 
 
 def _add_taps(acc, x, dy, taps, groups, work):
