@@ -417,7 +417,7 @@ def _avg_grad(dy, dx, window, stride, dilation, pads, include_pad):
 
 def pool2d(x, dy, window, *, stride=None, padding="valid", dilation=1,
            mode="max", ceil_mode=False, count_include_pad=False,
-           data_format="NHWC", **keywords):
+           data_format="NHWC", indices=None, **keywords):
     """Gradient of :func:`convpool.pool2d` with respect to ``x``.
 
     Parameters
@@ -428,6 +428,12 @@ def pool2d(x, dy, window, *, stride=None, padding="valid", dilation=1,
     window, stride, padding, dilation, mode, ceil_mode, count_include_pad,
     data_format
         As in :func:`convpool.pool2d`.
+    indices : array_like of int, shape of ``dy``, optional
+        Max pooling only: the indices the forward returned
+        (``convpool.max_pool2d(..., return_indices=True)``, or PyTorch's,
+        in the layout of ``dy``): ``dy`` is scattered there, with no
+        second pass over ``x`` to find the maxima.  Default: found again
+        from ``x``.  Each must lie in its ``(n, c)`` plane of ``x``.
     **keywords
         The forward's other keywords (``threads``).
 
@@ -442,9 +448,11 @@ def pool2d(x, dy, window, *, stride=None, padding="valid", dilation=1,
     maximal cell in window scan order (a NaN counts as maximal; of several
     NaN the last), overlapping windows add up and padded cells get
     nothing: this is :func:`convpool.max_unpool2d` of ``dy`` with
-    :func:`convpool.unpool.max_pool_with_indices`'s indices, adding
-    repeats.  Average: each window spreads ``dy / divisor`` over its real
-    cells, the divisor following ``count_include_pad`` as forward.
+    the forward's indices (given, or found again), adding repeats; the
+    scatter is one flat assignment per batch chunk (``np.add.at`` where
+    windows overlap).  Average: each window spreads ``dy / divisor`` over
+    its real cells, the divisor following ``count_include_pad`` as
+    forward.
 
     Examples
     --------
@@ -456,30 +464,49 @@ def pool2d(x, dy, window, *, stride=None, padding="valid", dilation=1,
     >>> pool2d(x, np.ones((1, 1, 2, 1)), 2, mode="avg")[0, :, :, 0]
     array([[0.25, 0.25, 0.25, 0.25],
            [0.25, 0.25, 0.25, 0.25]])
+
+    With the forward's indices, as a training loop keeps them:
+
+    >>> import convpool
+    >>> y, indices = convpool.max_pool2d(x, 2, return_indices=True)
+    >>> indices[0, :, :, 0]
+    array([[1, 7]])
+    >>> pool2d(x, np.ones_like(y), 2, indices=indices)[0, :, :, 0]
+    array([[0., 1., 0., 0.],
+           [0., 0., 0., 1.]])
     """
     return pool(2, x, dy, window, stride=stride, padding=padding,
                 dilation=dilation, mode=mode, ceil_mode=ceil_mode,
                 count_include_pad=count_include_pad, data_format=data_format,
-                **keywords)
+                indices=indices, **keywords)
 
 
 def pool1d(x, dy, window, *, stride=None, padding="valid", dilation=1,
            mode="max", ceil_mode=False, count_include_pad=False,
-           data_format="NWC", **keywords):
+           data_format="NWC", indices=None, **keywords):
     """Gradient of :func:`convpool.pool1d`, as :func:`pool2d` for one axis:
-    ``x`` (N, W, C) or (N, C, W)."""
+    ``x`` (N, W, C) or (N, C, W); ``indices`` from
+    ``convpool.max_pool1d(..., return_indices=True)``.
+
+    >>> import convpool
+    >>> x = np.array([3., 1., 2., 5.]).reshape(1, 4, 1)
+    >>> y, indices = convpool.max_pool1d(x, 2, return_indices=True)
+    >>> pool1d(x, np.ones_like(y), 2, indices=indices)[0, :, 0]
+    array([1., 0., 0., 1.])
+    """
     return pool(1, x, dy, window, stride=stride, padding=padding,
                 dilation=dilation, mode=mode, ceil_mode=ceil_mode,
                 count_include_pad=count_include_pad, data_format=data_format,
-                **keywords)
+                indices=indices, **keywords)
 
 
 def pool3d(x, dy, window, *, stride=None, padding="valid", dilation=1,
            mode="max", ceil_mode=False, count_include_pad=False,
-           data_format="NDHWC", **keywords):
+           data_format="NDHWC", indices=None, **keywords):
     """Gradient of :func:`convpool.pool3d`, as :func:`pool2d` for three
-    axes: ``x`` (N, D, H, W, C) or (N, C, D, H, W)."""
+    axes: ``x`` (N, D, H, W, C) or (N, C, D, H, W); ``indices`` from
+    ``convpool.max_pool3d(..., return_indices=True)``."""
     return pool(3, x, dy, window, stride=stride, padding=padding,
                 dilation=dilation, mode=mode, ceil_mode=ceil_mode,
                 count_include_pad=count_include_pad, data_format=data_format,
-                **keywords)
+                indices=indices, **keywords)
