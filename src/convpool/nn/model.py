@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ..engines._blas import one_blas_thread
 from .losses import softmax, softmax_cross_entropy
 
 
@@ -70,10 +71,13 @@ class Sequential:
 
     def train_step(self, x, labels, optimizer):
         """One optimiser step on a batch: returns ``(loss, accuracy)``."""
-        logits = self.forward(x, training=True)
-        loss, dlogits = softmax_cross_entropy(logits, labels)
-        self.backward(dlogits, input_grad=False)
-        optimizer.step(self.parameters(), self.gradients())
+        # The products of a training batch are small: OpenBLAS's own
+        # threads cost more than they gain (the ops use both cores).
+        with one_blas_thread():
+            logits = self.forward(x, training=True)
+            loss, dlogits = softmax_cross_entropy(logits, labels)
+            self.backward(dlogits, input_grad=False)
+            optimizer.step(self.parameters(), self.gradients())
         return loss, float(np.mean(logits.argmax(axis=1) == labels))
 
     def fit(self, x, labels, optimizer, *, epochs=1, batch_size=32, seed=0,
