@@ -285,7 +285,10 @@ def conv2d(x, kernels, dy, *, stride=1, padding="valid", dilation=1,
     -----
     ``dx`` is :func:`convpool.conv_transpose2d` of ``dy`` (forward
     convolutions, the forward's engines and threads); ``dkernels`` is one
-    BLAS product per kernel tap over batch chunks of about 1 MiB.
+    BLAS product per kernel tap and batch chunk, which at stride 1 reads
+    the padded chunk in place (:func:`kernel_grad`).  The chunks depend on
+    the shapes only and are summed in a fixed order: the bits do not
+    depend on ``threads``.
 
     Examples
     --------
