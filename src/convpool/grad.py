@@ -166,9 +166,12 @@ def kernel_grad(x, dy, k_shape, stride, dilation, pads, groups,
                 pads)]
     n_taps = int(np.prod(k_shape))
     padded = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[1:-1], pads))
-    flat = groups == 1 and set(stride) == {1}
+    per_image = int(np.prod(padded)) * (c + f) * work.itemsize
+    # A single image bigger than a few budgets goes tap by tap (as a big
+    # chunk would, its padded copy would be extra memory).
+    flat = (groups == 1 and set(stride) == {1}
+            and per_image <= 4 * FLAT_BUDGET)
     if flat:
-        per_image = int(np.prod(padded)) * (c + f) * work.itemsize
         chunk = max(1, FLAT_BUDGET // per_image)
     else:
         per_image = max(dy[:1].size * (1 + c / f) * work.itemsize, 1)
