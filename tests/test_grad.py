@@ -461,3 +461,22 @@ def test_bad_indices_name_the_argument():
     with pytest.raises(ValueError, match=r"`indices` is for max pooling "
                        r"only, got mode='avg'"):
         grad.pool2d(x, dy, 2, mode="avg", indices=indices)
+
+
+def test_gradients_extra_memory_is_bounded():
+    """No full-batch temporary (flat targets, padded copies): at most 64
+    MiB beyond the outputs, on batches where one would be over 70 MiB."""
+    from test_memory import LIMIT, peak_extra
+    rng = np.random.default_rng(6)
+    x = rng.random((12000, 32, 32, 3), dtype=np.float32)
+    y, indices = convpool.max_pool2d(x, 2, return_indices=True)
+    assert indices.nbytes > 70 << 20
+    dx, extra = peak_extra(lambda: grad.pool2d(x, y, 2, indices=indices),
+                           x.nbytes)
+    assert dx.shape == x.shape and extra <= LIMIT, extra / 2 ** 20
+    del x, y, indices, dx
+    x = rng.random((4000, 28, 28, 8), dtype=np.float32)
+    k = rng.standard_normal((3, 3, 8, 8)).astype(np.float32)
+    (dx, dk, _), extra = peak_extra(
+        lambda: grad.conv2d(x, k, x, padding="same"), x.nbytes)
+    assert dx.shape == x.shape and extra <= LIMIT, extra / 2 ** 20
