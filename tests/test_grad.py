@@ -480,3 +480,17 @@ def test_gradients_extra_memory_is_bounded():
     (dx, dk, _), extra = peak_extra(
         lambda: grad.conv2d(x, k, x, padding="same"), x.nbytes)
     assert dx.shape == x.shape and extra <= LIMIT, extra / 2 ** 20
+
+
+@pytest.mark.parametrize("data_format", ["NHWC", "NCHW"])
+def test_empty_batch_gradients(data_format):
+    x = np.zeros((0, 4, 4, 2) if data_format == "NHWC" else (0, 2, 4, 4))
+    y, indices = convpool.max_pool2d(x, 2, return_indices=True,
+                                     data_format=data_format)
+    for saved in (indices, None):
+        dx = grad.pool2d(x, y, 2, indices=saved, data_format=data_format)
+        assert dx.shape == x.shape
+    dx, dk, db = grad.conv2d(x, np.ones((3, 3, 2, 5)), np.zeros(
+        (0, 2, 2, 5) if data_format == "NHWC" else (0, 5, 2, 2)),
+        data_format=data_format)
+    assert dx.shape == x.shape and not dk.any() and dk.shape == (3, 3, 2, 5)

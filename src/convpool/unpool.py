@@ -107,7 +107,7 @@ def scatter_planes(values, indices, out, channels_last, accumulate,
     step = max(1, SCATTER_CHUNK // per_image)
     blocks = [(n0, min(n0 + step, n), 0, 0) for n0 in range(0, n, step)]
     lanes = _lane_offsets(values.shape, plane, channels_last)
-    flat = out.reshape(n, -1)
+    flat = out.reshape(n, out.size // n if n else 0)
 
     def chunk(n0, n1, _r0, _r1, _scratch):
         idx = indices[n0:n1]
