@@ -3,7 +3,10 @@
 A layer is built once for its input shape (``build``), which creates its
 parameters in ``params`` (name -> array).  ``forward(x)`` keeps what
 ``backward`` needs; ``backward(dy)`` fills ``grads`` (same names) and
-returns the gradient with respect to ``x``.  Arrays are channels-last:
+returns the gradient with respect to ``x`` (a convolution whose
+``needs_dx`` is false returns None instead: ``Sequential`` clears it for
+the first layer while training).  Max pooling keeps the forward's argmax
+indices for ``backward``, as PyTorch does.  Arrays are channels-last:
 ``(N, W, C)``, ``(N, H, W, C)`` or ``(N, D, H, W, C)``, kernels
 ``(*K, C/groups, F)``, the library's defaults.
 """
