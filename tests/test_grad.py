@@ -346,8 +346,151 @@ def test_batch_chunks_do_not_change_the_gradients(monkeypatch, mode):
     conv_whole = grad.conv2d(x, k, dyc, padding="same")
     monkeypatch.setattr(grad, "POOL_CHUNK", 1)
     monkeypatch.setattr(grad, "DK_BUDGET", 1)
+    monkeypatch.setattr(grad, "FLAT_BUDGET", 1)
     np.testing.assert_allclose(
         grad.pool2d(x, dy, 3, stride=2, padding=1, mode=mode), whole,
         rtol=1e-13)
     for a, b in zip(grad.conv2d(x, k, dyc, padding="same"), conv_whole):
         np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+@st.composite
+def max_pool_cases(draw):
+    case = draw(pool_cases())
+    case["mode"] = "max"
+    case["dilation"] = tuple(draw(st.integers(1, 2)) for _ in case["window"])
+    case["spatial"] = tuple(max(n, d * (k - 1) + 1) for n, k, d in zip(
+        case["spatial"], case["window"], case["dilation"]))
+    return case
+
+
+@FEW
+@given(max_pool_cases())
+def test_max_pool_grad_with_saved_indices_matches_torch(case):
+    """``indices=`` from PyTorch's forward or convpool's gives PyTorch's
+    gradient (ties, NaN, overlapping windows, padding, ceil_mode), and the
+    same bits as finding the argmax again."""
+    rng = np.random.default_rng(case["seed"])
+    rank, dtype, df = case["rank"], case["dtype"], case["data_format"]
+    x_t = pool_input(rng, (2, 3, *case["spatial"]), case["values"], dtype)
+    x = from_torch_layout(x_t, df)
+    keywords = dict(stride=case["stride"], padding=case["padding"],
+                    dilation=case["dilation"], ceil_mode=case["ceil_mode"])
+    tx = torch.tensor(x_t, requires_grad=True)
+    y, t_indices = getattr(F, f"max_pool{rank}d")(
+        tx, case["window"], return_indices=True, **keywords)
+    dy_t = rng.standard_normal(y.shape).astype(dtype)
+    y.backward(torch.tensor(dy_t))
+    dy = from_torch_layout(dy_t, df)
+    _, indices = getattr(convpool, f"max_pool{rank}d")(
+        x, case["window"], return_indices=True, data_format=df, **keywords)
+    vjp = getattr(grad, f"pool{rank}d")
+    before = indices.copy()
+    found = vjp(x, dy, case["window"], data_format=df, **keywords)
+    for given_indices in (indices,
+                          from_torch_layout(t_indices.numpy(), df)):
+        dx = vjp(x, dy, case["window"], data_format=df,
+                 indices=given_indices, **keywords)
+        assert dx.dtype == dtype and dx.shape == x.shape
+        np.testing.assert_array_equal(dx, found)
+        np.testing.assert_allclose(to_torch_layout(dx, df),
+                                   tx.grad.numpy(), **tol(dtype))
+    np.testing.assert_array_equal(indices, before)
+
+
+def test_saved_indices_ties_and_overlaps():
+    """Overlapping windows add at a shared maximum; int32 indices work."""
+    peak = np.zeros((1, 3, 3, 1))
+    peak[0, 1, 1] = 1
+    _, indices = convpool.max_pool2d(peak, 2, stride=1, return_indices=True)
+    dx = grad.pool2d(peak, np.ones((1, 2, 2, 1)), 2, stride=1,
+                     indices=indices.astype(np.int32))
+    np.testing.assert_array_equal(dx[0, :, :, 0], [[0, 0, 0], [0, 4, 0],
+                                                   [0, 0, 0]])
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_max_pool_grad_bits_do_not_depend_on_threads(monkeypatch, threads):
+    from convpool import unpool
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 3, (7, 8, 8, 2)).astype(np.float32)
+    dy = rng.standard_normal((7, 7, 7, 2)).astype(np.float32)
+    _, indices = convpool.max_pool2d(x, 2, stride=1, return_indices=True)
+    whole = grad.pool2d(x, dy, 2, stride=1, indices=indices, threads=1)
+    monkeypatch.setattr(unpool, "SCATTER_CHUNK", 1)
+    np.testing.assert_array_equal(
+        grad.pool2d(x, dy, 2, stride=1, indices=indices, threads=threads),
+        whole)
+    np.testing.assert_array_equal(
+        grad.pool2d(x, dy, 2, stride=1, threads=threads), whole)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("stride", [1, 2])
+def test_kernel_grad_bits_do_not_depend_on_threads(monkeypatch, threads,
+                                                   stride):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((11, 9, 9, 3)).astype(np.float32)
+    k = rng.standard_normal((3, 3, 3, 4)).astype(np.float32)
+    dy = convpool.conv2d(x, k, padding="same", stride=stride)
+    dy = rng.standard_normal(dy.shape).astype(np.float32)
+    monkeypatch.setattr(grad, "FLAT_BUDGET", 1)
+    monkeypatch.setattr(grad, "DK_BUDGET", 1)
+    one = grad.conv2d(x, k, dy, padding="same", stride=stride, threads=1)
+    many = grad.conv2d(x, k, dy, padding="same", stride=stride,
+                       threads=threads)
+    for a, b in zip(one, many):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_bad_indices_name_the_argument():
+    x = np.arange(32.0).reshape(2, 4, 4, 1)
+    dy = np.ones((2, 2, 2, 1))
+    _, indices = convpool.max_pool2d(x, 2, return_indices=True)
+    with pytest.raises(TypeError, match=r"`indices` must be an integer "
+                       r"array .*got dtype float64"):
+        grad.pool2d(x, dy, 2, indices=indices.astype(float))
+    with pytest.raises(ValueError, match=r"`indices` must have the shape "
+                       r"of `dy` \(2, 2, 2, 1\), got \(2, 2, 2\)"):
+        grad.pool2d(x, dy, 2, indices=indices[..., 0])
+    with pytest.raises(ValueError, match=r"`indices` must lie in \[0, 16\)"
+                       r".*got 21"):
+        grad.pool2d(x, dy, 2, indices=indices + 16)
+    with pytest.raises(ValueError, match=r"`indices` must lie in"):
+        grad.pool2d(x, dy, 2, indices=indices - 100)
+    with pytest.raises(ValueError, match=r"`indices` is for max pooling "
+                       r"only, got mode='avg'"):
+        grad.pool2d(x, dy, 2, mode="avg", indices=indices)
+
+
+def test_gradients_extra_memory_is_bounded():
+    """No full-batch temporary (flat targets, padded copies): at most 64
+    MiB beyond the outputs, on batches where one would be over 70 MiB."""
+    from test_memory import LIMIT, peak_extra
+    rng = np.random.default_rng(6)
+    x = rng.random((12000, 32, 32, 3), dtype=np.float32)
+    y, indices = convpool.max_pool2d(x, 2, return_indices=True)
+    assert indices.nbytes > 70 << 20
+    dx, extra = peak_extra(lambda: grad.pool2d(x, y, 2, indices=indices),
+                           x.nbytes)
+    assert dx.shape == x.shape and extra <= LIMIT, extra / 2 ** 20
+    del x, y, indices, dx
+    x = rng.random((4000, 28, 28, 8), dtype=np.float32)
+    k = rng.standard_normal((3, 3, 8, 8)).astype(np.float32)
+    (dx, dk, _), extra = peak_extra(
+        lambda: grad.conv2d(x, k, x, padding="same"), x.nbytes)
+    assert dx.shape == x.shape and extra <= LIMIT, extra / 2 ** 20
+
+
+@pytest.mark.parametrize("data_format", ["NHWC", "NCHW"])
+def test_empty_batch_gradients(data_format):
+    x = np.zeros((0, 4, 4, 2) if data_format == "NHWC" else (0, 2, 4, 4))
+    y, indices = convpool.max_pool2d(x, 2, return_indices=True,
+                                     data_format=data_format)
+    for saved in (indices, None):
+        dx = grad.pool2d(x, y, 2, indices=saved, data_format=data_format)
+        assert dx.shape == x.shape
+    dx, dk, db = grad.conv2d(x, np.ones((3, 3, 2, 5)), np.zeros(
+        (0, 2, 2, 5) if data_format == "NHWC" else (0, 5, 2, 2)),
+        data_format=data_format)
+    assert dx.shape == x.shape and not dk.any() and dk.shape == (3, 3, 2, 5)

@@ -351,3 +351,23 @@ def test_fit_learns_and_reports_every_epoch():
 def test_bad_arguments_name_themselves(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def test_training_backward_skips_only_the_data_gradient():
+    """``input_grad=False`` returns None and leaves every parameter
+    gradient as with it; max pooling reuses its forward's indices."""
+    rng = np.random.default_rng(8)
+    x = rng.integers(0, 3, (3, 12, 12, 1)).astype(np.float64)   # ties
+    net = nn.lenet5((12, 12, 1), 4, seed=1)
+    dy = rng.standard_normal(net.forward(x).shape)
+    dx = net.backward(dy)
+    grads = [g.copy() for g in net.gradients()]
+    assert dx.shape == x.shape
+    net.forward(x)
+    assert net.backward(dy, input_grad=False) is None
+    for a, b in zip(net.gradients(), grads):
+        np.testing.assert_array_equal(a, b)
+    pool = net.layers[2]
+    _, indices = convpool.max_pool2d(pool.x, 2, stride=2,
+                                     return_indices=True)
+    np.testing.assert_array_equal(pool.indices, indices)

@@ -42,8 +42,9 @@ __all__ = ["conv1d", "conv2d", "conv3d", "pool1d", "pool2d", "pool3d"]
 
 def conv(rank, x, kernels, dy, *, stride=1, padding="valid", dilation=1,
          groups=1, bias=None, data_format=None, kernel_format=None,
-         engine="auto", threads=None, **more):
-    """Gradients of ``conv{rank}d`` (see :func:`conv2d`)."""
+         engine="auto", threads=None, need_dx=True, **more):
+    """Gradients of ``conv{rank}d`` (see :func:`conv2d`); with ``need_dx``
+    false, ``dx`` is None and not computed (a network's first layer)."""
     cl, cf = layouts.data_formats(rank)
     kformats = layouts.kernel_formats(rank)
     data_format = cl if data_format is None else data_format
@@ -72,9 +73,13 @@ def conv(rank, x, kernels, dy, *, stride=1, padding="valid", dilation=1,
                            dilation)
     mode = resolve_pad_mode(more.get("padding_mode", "zeros"),
                             "padding_mode")
-    dx = np.empty(x.shape, dtype)
-    dxc = layouts.to_canonical_data(dx, data_format)
-    if mode == "constant":
+    dx = np.empty(x.shape, dtype) if need_dx else None
+    dxc = layouts.to_canonical_data(dx, data_format) if need_dx else None
+    if not need_dx:
+        if mode != "constant":
+            xc = np.pad(xc, ((0, 0), *pads, (0, 0)), mode)
+            pads = ((0, 0),) * rank
+    elif mode == "constant":
         transposed_conv(dyc, w, dxc, stride, dilation,
                         [lo for lo, _ in pads], groups, engine, threads)
     else:
@@ -113,11 +118,19 @@ def fold_padding(g, spatial, pads, mode):
     return g
 
 
-# Bytes of x and dy per batch chunk of the kernel gradient: each tap's
-# slices are copied into contiguous matrices for BLAS, and chunks of about
-# 1 MiB kept those copies in cache (measured 1.0-1.6x faster than 4-16 MiB
-# chunks on W1 and W5, single runs on a noisy machine).
+# Bytes of x and dy per batch chunk of the per-tap kernel gradient: each
+# tap's slices are copied into contiguous matrices for BLAS, and chunks of
+# about 1 MiB kept those copies in cache (measured 1.0-1.6x faster than
+# 4-16 MiB chunks on W1 and W5, single runs on a noisy machine).
 DK_BUDGET = 1 << 20
+# Bytes of the padded x and dy per batch chunk of the stride-1 kernel
+# gradient (groups == 1): BLAS reads both in place, so bigger chunks only
+# mean longer products.
+FLAT_BUDGET = 4 << 20
+# The batch's chunks are summed in this many fixed lanes (chunk i in lane
+# i % LANES, each lane in order, the lanes in order), whatever the
+# threads: the bits do not depend on ``threads``.
+LANES = 8
 
 
 def kernel_grad(x, dy, k_shape, stride, dilation, pads, groups,
@@ -131,10 +144,18 @@ def kernel_grad(x, dy, k_shape, stride, dilation, pads, groups,
     (JAX's ``_conv_general_dilated_transpose_rhs``); but that convolution
     has a huge kernel and a tiny output, which the forward engines are not
     built for: it measured 1.5 s for W5's gradient on 16 images and 59 ms
-    for W1's on 5000, where one BLAS product per kernel tap, ``dk[t] +=
-    x[in_slices].T @ dy[out_slices]`` over the tap's strided views (the
-    same views the forward engines and the pooling gradients use), took
-    0.14 s and 18 ms.  So it is computed tap by tap.
+    for W1's on 5000.  So it is a sum of BLAS products, one per kernel
+    tap, ``dk[t] += x_t.T @ dy`` with ``x_t`` the cells tap ``t`` reads.
+
+    At stride 1 (groups 1) no ``x_t`` is copied: the chunk's ``x`` is
+    padded and ``dy`` zero-extended to the padded grid, both flattened to
+    (cells, channels); then the cells tap ``t`` reads are the rows of
+    ``x`` from the tap's flat offset on, one contiguous matrix that BLAS
+    reads in place (the extra cells of ``dy`` are zero, so the rows that
+    wrap around add nothing).  Otherwise each tap's strided views of ``x``
+    and ``dy`` are copied into matrices.  The chunks are fixed by size and
+    summed in fixed lanes (``LANES``), so the bits do not depend on
+    ``threads``.
     """
     n, c, f = x.shape[0], x.shape[-1], dy.shape[-1]
     work = v.compute_dtype(x, dy)
@@ -143,36 +164,73 @@ def kernel_grad(x, dy, k_shape, stride, dilation, pads, groups,
             for tap, out_sl, in_sl in window_taps(
                 x.shape[1:-1], k_shape, dy.shape[1:-1], stride, dilation,
                 pads)]
-    per_image = max(dy[:1].size * (1 + c / f) * work.itemsize, 1)
-    chunk = max(1, int(DK_BUDGET // per_image))
-    # Each thread sums a fixed share of the batch, with one BLAS thread
-    # (with OpenBLAS's own threads W5's kernel gradient on 16 images took
-    # 4.7 s instead of 0.27 s on the shared, loaded 2-core machine); the
-    # shares add up in a fixed order, so the result does not depend on
-    # scheduling.
-    parts = max(1, min(resolve_threads(threads), n))
-    bounds = [n * i // parts for i in range(parts + 1)]
-    partials = {}
-
-    def share(n0, n1, _r0, _r1, _scratch):
-        acc = np.zeros((int(np.prod(k_shape)), groups,
-                        c // groups, f // groups), work)
-        for b0 in range(n0, n1, chunk):
-            b1 = min(b0 + chunk, n1)
-            _add_taps(acc, x[b0:b1], dy[b0:b1], taps, groups, work)
-        partials[n0] = acc
-
-    blocks = [(b0, b1, 0, 0) for b0, b1 in zip(bounds, bounds[1:])]
-    if parts > 1:
-        with one_blas_thread():
-            run_blocks(share, blocks, parts)
+    n_taps = int(np.prod(k_shape))
+    padded = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[1:-1], pads))
+    per_image = int(np.prod(padded)) * (c + f) * work.itemsize
+    # A single image bigger than a few budgets goes tap by tap (as a big
+    # chunk would, its padded copy would be extra memory).
+    flat = (groups == 1 and set(stride) == {1}
+            and per_image <= 4 * FLAT_BUDGET)
+    if flat:
+        chunk = max(1, FLAT_BUDGET // per_image)
     else:
-        run_blocks(share, blocks, parts)
-    dk = partials[0]
-    for b0 in bounds[1:-1]:
-        dk += partials[b0]
+        per_image = max(dy[:1].size * (1 + c / f) * work.itemsize, 1)
+        chunk = max(1, int(DK_BUDGET // per_image))
+    # At least LANES chunks when the batch allows (a training batch gives
+    # both cores work); the split depends on the shapes only.
+    chunk = max(1, min(chunk, -(-n // LANES)))
+    starts = list(range(0, n, chunk))
+    lanes = min(LANES, len(starts))
+    partials = [None] * lanes
+
+    def lane(i, _n1, _r0, _r1, scratch):
+        acc = np.zeros((n_taps, groups, c // groups, f // groups), work)
+        for b0 in starts[i::lanes]:
+            b1 = min(b0 + chunk, n)
+            if flat:
+                _add_flat(acc, x[b0:b1], dy[b0:b1], k_shape, dilation,
+                          pads, work, scratch)
+            else:
+                _add_taps(acc, x[b0:b1], dy[b0:b1], taps, groups, work)
+        partials[i] = acc
+
+    blocks = [(i, 0, 0, 0) for i in range(lanes)]
+    workers = max(1, min(resolve_threads(threads), lanes))
+    # One BLAS thread per worker, even with one worker: with OpenBLAS's
+    # own threads W5's kernel gradient on 16 images took 4.7 s instead of
+    # 0.27 s on the shared, loaded 2-core machine, and LeNet-5's first
+    # layer 50-140 ms instead of 10 ms.
+    with one_blas_thread():
+        run_blocks(lane, blocks, workers)
+    dk = partials[0] if partials else np.zeros(
+        (n_taps, groups, c // groups, f // groups), work)
+    for part in partials[1:]:
+        dk += part
     # (taps, groups, C/g, F/g) -> (*K, C/g, F), filters group-major.
     return dk.transpose(0, 2, 1, 3).reshape(*k_shape, c // groups, f)
+
+
+def _add_flat(acc, x, dy, k_shape, dilation, pads, work, scratch):
+    """``acc[t, 0] += x_t.T @ dy`` at stride 1, with ``x_t`` a contiguous
+    row range of the padded, flattened chunk (see :func:`kernel_grad`)."""
+    b, c, f = x.shape[0], x.shape[-1], dy.shape[-1]
+    padded = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[1:-1], pads))
+    xp = scratch.memo(("x", b, padded, c, work.str),
+                      lambda _: np.zeros((b, *padded, c), work))
+    dye = scratch.memo(("dy", b, padded, f, work.str),
+                       lambda _: np.zeros((b, *padded, f), work))
+    # Only the interiors change from chunk to chunk; the borders stay 0.
+    xp[(slice(None),) + tuple(slice(lo, lo + n) for n, (lo, _) in
+                              zip(x.shape[1:-1], pads))] = x
+    dye[(slice(None),) + tuple(slice(0, o) for o in dy.shape[1:-1])] = dy
+    rows_x, rows_dy = xp.reshape(-1, c), dye.reshape(-1, f)
+    steps = [d * int(np.prod(padded[a + 1:])) for a, d in
+             enumerate(dilation)]
+    reach = int(np.dot(np.subtract(k_shape, 1), steps))
+    m = len(rows_x) - reach
+    for t, tap in enumerate(np.ndindex(*k_shape)):
+        offset = int(np.dot(tap, steps))
+        acc[t, 0] += rows_x[offset:offset + m].T @ rows_dy[:m]
 
 
 def _add_taps(acc, x, dy, taps, groups, work):
@@ -230,7 +288,10 @@ def conv2d(x, kernels, dy, *, stride=1, padding="valid", dilation=1,
     -----
     ``dx`` is :func:`convpool.conv_transpose2d` of ``dy`` (forward
     convolutions, the forward's engines and threads); ``dkernels`` is one
-    BLAS product per kernel tap over batch chunks of about 1 MiB.
+    BLAS product per kernel tap and batch chunk, which at stride 1 reads
+    the padded chunk in place (:func:`kernel_grad`).  The chunks depend on
+    the shapes only and are summed in a fixed order: the bits do not
+    depend on ``threads``.
 
     Examples
     --------
@@ -277,7 +338,7 @@ def conv3d(x, kernels, dy, *, stride=1, padding="valid", dilation=1,
 
 def pool(rank, x, dy, window, *, stride=None, padding="valid", dilation=1,
          mode="max", ceil_mode=False, count_include_pad=False,
-         data_format=None, **more):
+         data_format=None, indices=None, threads=None, **more):
     """Gradient of ``pool{rank}d`` (see :func:`pool2d`)."""
     cl, cf = layouts.data_formats(rank)
     data_format = cl if data_format is None else data_format
@@ -286,32 +347,56 @@ def pool(rank, x, dy, window, *, stride=None, padding="valid", dilation=1,
                              data_format)
     probe = forward_pool(rank)(x[:0] if x.ndim else x, window, mode=mode,
                                count_include_pad=count_include_pad,
-                               **keywords, **more)
+                               threads=threads, **keywords, **more)
     data_format = v.choose(data_format, (cl, cf), "data_format")
     mode = v.choose(mode, ("max", "avg"), "mode")
     dy = _check_dy(dy, (len(x),) + probe.shape[1:])
+    if indices is not None:
+        indices = _check_indices(indices, dy.shape, mode)
     dtype = v.result_dtype(x, dy)
     xc = layouts.to_canonical_data(x, data_format)
     dyc = layouts.to_canonical_data(dy, data_format)
+    dyc = dyc.astype(dtype, copy=False)
     window, stride, dilation, pads = pool_geometry(rank, xc, window, stride,
                                                    padding, dilation)
     dx = np.zeros(x.shape, dtype)
     dxc = layouts.to_canonical_data(dx, data_format)
-    overlap = any(s < (k - 1) * d + 1
-                  for k, s, d in zip(window, stride, dilation))
+    if mode == "max":
+        # Where windows overlap, a cell may be the maximum of several.
+        overlap = any(s < (k - 1) * d + 1
+                      for k, s, d in zip(window, stride, dilation))
+        if indices is not None:
+            return scatter_planes(
+                dyc, layouts.to_canonical_data(indices, data_format), dx,
+                data_format == cl, accumulate=overlap, threads=threads)
     # Batch chunks bound the scratch (indices, masks) whatever the batch.
     step = max(1, POOL_CHUNK // max(1, xc[:1].nbytes))
     for n0 in range(0, len(x), step):
         part = slice(n0, n0 + step)
         if mode == "max":
-            _, indices = pool_indices(xc[part], window, stride, dilation,
-                                      pads, ceil_mode)
-            scatter_planes(dyc[part].astype(dtype, copy=False), indices,
-                           dx[part], data_format == cl, accumulate=overlap)
+            _, found = pool_indices(xc[part], window, stride, dilation,
+                                    pads, ceil_mode)
+            scatter_planes(dyc[part], found, dx[part], data_format == cl,
+                           accumulate=overlap, threads=threads)
         else:
             _avg_grad(dyc[part], dxc[part], window, stride, dilation, pads,
                       count_include_pad)
     return dx
+
+
+def _check_indices(indices, shape, mode):
+    """The forward's ``indices``: integers in the shape of ``dy``."""
+    if mode != "max":
+        raise ValueError(f"`indices` is for max pooling only, got "
+                         f"mode={mode!r}")
+    indices = np.asarray(indices)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"`indices` must be an integer array (the forward's "
+                        f"return_indices=True), got dtype {indices.dtype}")
+    if indices.shape != tuple(shape):
+        raise ValueError(f"`indices` must have the shape of `dy` "
+                         f"{tuple(shape)}, got {indices.shape}")
+    return indices
 
 
 # Bytes of x per batch chunk of a pooling gradient.
@@ -340,7 +425,7 @@ def _avg_grad(dy, dx, window, stride, dilation, pads, include_pad):
 
 def pool2d(x, dy, window, *, stride=None, padding="valid", dilation=1,
            mode="max", ceil_mode=False, count_include_pad=False,
-           data_format="NHWC", **keywords):
+           data_format="NHWC", indices=None, **keywords):
     """Gradient of :func:`convpool.pool2d` with respect to ``x``.
 
     Parameters
@@ -351,6 +436,12 @@ def pool2d(x, dy, window, *, stride=None, padding="valid", dilation=1,
     window, stride, padding, dilation, mode, ceil_mode, count_include_pad,
     data_format
         As in :func:`convpool.pool2d`.
+    indices : array_like of int, shape of ``dy``, optional
+        Max pooling only: the indices the forward returned
+        (``convpool.max_pool2d(..., return_indices=True)``, or PyTorch's,
+        in the layout of ``dy``): ``dy`` is scattered there, with no
+        second pass over ``x`` to find the maxima.  Default: found again
+        from ``x``.  Each must lie in its ``(n, c)`` plane of ``x``.
     **keywords
         The forward's other keywords (``threads``).
 
@@ -365,9 +456,11 @@ def pool2d(x, dy, window, *, stride=None, padding="valid", dilation=1,
     maximal cell in window scan order (a NaN counts as maximal; of several
     NaN the last), overlapping windows add up and padded cells get
     nothing: this is :func:`convpool.max_unpool2d` of ``dy`` with
-    :func:`convpool.unpool.max_pool_with_indices`'s indices, adding
-    repeats.  Average: each window spreads ``dy / divisor`` over its real
-    cells, the divisor following ``count_include_pad`` as forward.
+    the forward's indices (given, or found again), adding repeats; the
+    scatter is one flat assignment per batch chunk (``np.add.at`` where
+    windows overlap).  Average: each window spreads ``dy / divisor`` over
+    its real cells, the divisor following ``count_include_pad`` as
+    forward.
 
     Examples
     --------
@@ -379,30 +472,49 @@ def pool2d(x, dy, window, *, stride=None, padding="valid", dilation=1,
     >>> pool2d(x, np.ones((1, 1, 2, 1)), 2, mode="avg")[0, :, :, 0]
     array([[0.25, 0.25, 0.25, 0.25],
            [0.25, 0.25, 0.25, 0.25]])
+
+    With the forward's indices, as a training loop keeps them:
+
+    >>> import convpool
+    >>> y, indices = convpool.max_pool2d(x, 2, return_indices=True)
+    >>> indices[0, :, :, 0]
+    array([[1, 7]])
+    >>> pool2d(x, np.ones_like(y), 2, indices=indices)[0, :, :, 0]
+    array([[0., 1., 0., 0.],
+           [0., 0., 0., 1.]])
     """
     return pool(2, x, dy, window, stride=stride, padding=padding,
                 dilation=dilation, mode=mode, ceil_mode=ceil_mode,
                 count_include_pad=count_include_pad, data_format=data_format,
-                **keywords)
+                indices=indices, **keywords)
 
 
 def pool1d(x, dy, window, *, stride=None, padding="valid", dilation=1,
            mode="max", ceil_mode=False, count_include_pad=False,
-           data_format="NWC", **keywords):
+           data_format="NWC", indices=None, **keywords):
     """Gradient of :func:`convpool.pool1d`, as :func:`pool2d` for one axis:
-    ``x`` (N, W, C) or (N, C, W)."""
+    ``x`` (N, W, C) or (N, C, W); ``indices`` from
+    ``convpool.max_pool1d(..., return_indices=True)``.
+
+    >>> import convpool
+    >>> x = np.array([3., 1., 2., 5.]).reshape(1, 4, 1)
+    >>> y, indices = convpool.max_pool1d(x, 2, return_indices=True)
+    >>> pool1d(x, np.ones_like(y), 2, indices=indices)[0, :, 0]
+    array([1., 0., 0., 1.])
+    """
     return pool(1, x, dy, window, stride=stride, padding=padding,
                 dilation=dilation, mode=mode, ceil_mode=ceil_mode,
                 count_include_pad=count_include_pad, data_format=data_format,
-                **keywords)
+                indices=indices, **keywords)
 
 
 def pool3d(x, dy, window, *, stride=None, padding="valid", dilation=1,
            mode="max", ceil_mode=False, count_include_pad=False,
-           data_format="NDHWC", **keywords):
+           data_format="NDHWC", indices=None, **keywords):
     """Gradient of :func:`convpool.pool3d`, as :func:`pool2d` for three
-    axes: ``x`` (N, D, H, W, C) or (N, C, D, H, W)."""
+    axes: ``x`` (N, D, H, W, C) or (N, C, D, H, W); ``indices`` from
+    ``convpool.max_pool3d(..., return_indices=True)``."""
     return pool(3, x, dy, window, stride=stride, padding=padding,
                 dilation=dilation, mode=mode, ceil_mode=ceil_mode,
                 count_include_pad=count_include_pad, data_format=data_format,
-                **keywords)
+                indices=indices, **keywords)

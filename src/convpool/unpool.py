@@ -14,6 +14,8 @@ import numpy as np
 
 from . import layouts
 from . import _validate as v
+from .engines import resolve_threads
+from .engines._parallel import run_blocks
 from .geometry import adaptive_windows, ntuple, resolve_padding
 from .transpose import from_canonical, shape_in
 from .windows import taps as window_taps
@@ -56,52 +58,90 @@ def pool_indices(x, window, stride, dilation, pads, ceil_mode):
     short = x.shape[-1] * x.itemsize < SHORT_PIXEL
     lead = (slice(None),) * (2 if short else 1)
     xv, vv = (np.moveaxis(a, -1, 0) if short else a for a in (x, values))
-    offsets = np.zeros(vv.shape, np.int64)
     taps = [(int(np.dot(tap, np.multiply(dilation, plane_strides))),
              lead + out_sl, lead + in_sl)
             for tap, out_sl, in_sl in window_taps(
                 spatial, window, out_spatial, stride, dilation, pads)]
-    for offset, out_sl, in_sl in reversed(taps):
+    # Each window's tap number first, in the smallest integer type (a
+    # quarter to an eighth of the memory traffic of int64 offsets), then
+    # the tap's offset in the plane, looked up once.
+    codes = np.zeros(vv.shape, np.min_scalar_type(max(len(taps) - 1, 0)))
+    for t in reversed(range(len(taps))):
+        _, out_sl, in_sl = taps[t]
         hit = np.equal(xv[in_sl], vv[out_sl], order="C")
-        np.copyto(offsets[out_sl], offset, where=hit)
+        np.copyto(codes[out_sl], t, where=hit)
     if values.dtype.kind in "fc" and np.isnan(values).any():
-        for offset, out_sl, in_sl in taps:
-            np.copyto(offsets[out_sl], offset,
-                      where=np.isnan(xv[in_sl], order="C"))
+        for t, (_, out_sl, in_sl) in enumerate(taps):
+            np.copyto(codes[out_sl], t, where=np.isnan(xv[in_sl], order="C"))
+    offsets = np.array([offset for offset, _, _ in taps],
+                       np.int64).take(codes)
     # Plus the position of each window's first cell (it may be padding).
     for a, (s, (lo, _)) in enumerate(zip(stride, pads)):
         starts = (np.arange(out_spatial[a]) * s - lo) * plane_strides[a]
         offsets += starts.reshape([-1] + [1] * (rank - a - short))
     if short:
-        offsets = np.moveaxis(offsets, 0, -1)
+        offsets = np.ascontiguousarray(np.moveaxis(offsets, 0, -1))
     return values, offsets
 
 
-def scatter_planes(values, indices, out, channels_last, accumulate):
+def scatter_planes(values, indices, out, channels_last, accumulate,
+                   threads=None):
     """``out[n, c].flat[indices[n, c, o]] = values[n, c, o]`` (or ``+=``
     with ``accumulate``), for channels-last ``values`` and ``indices`` (N,
-    *O, C) and a C-contiguous ``out``, channels last or first.
+    *O, C) and a zeroed C-contiguous ``out``, channels last or first.
 
     Assignment with repeated indices keeps the last in row-major order of
     ``values`` (as PyTorch's CPU ``max_unpool``); ``accumulate`` adds them
-    (the max-pool gradient where windows overlap).
+    (the max-pool gradient where windows overlap).  An index outside its
+    plane raises a ValueError naming ``indices``.
+
+    The work goes in batch chunks of about ``SCATTER_CHUNK`` bytes of
+    indices: each chunk's flat targets stay in cache between being
+    computed and used (measured 0.10 s instead of 0.16 s for 10000x16x16x3
+    indices, one thread).  Chunks own whole images, whose cells no other
+    chunk touches, so neither the chunking nor the threads change a bit.
     """
     n, c = values.shape[0], values.shape[-1]
     plane = out.size // max(n * c, 1)
-    shape = [1] * values.ndim
-    if channels_last:
-        # Memory order (n, *S, c): position (n * P + i) * C + c.
-        base = (np.arange(n) * plane * c).reshape([n] + shape[1:])
-        target = base + indices * c + np.arange(c)
-    else:
-        base = (np.arange(n * c) * plane).reshape(n, c)
-        target = base.reshape([n] + shape[1:-1] + [c]) + indices
-    flat = out.reshape(-1)
-    if accumulate:
-        np.add.at(flat, target.ravel(), values.ravel())
-    else:
-        flat[target.ravel()] = values.ravel()
+    per_image = max(1, indices[:1].size * 8)
+    step = max(1, SCATTER_CHUNK // per_image)
+    blocks = [(n0, min(n0 + step, n), 0, 0) for n0 in range(0, n, step)]
+    lanes = _lane_offsets(values.shape, plane, channels_last)
+    flat = out.reshape(n, out.size // n if n else 0)
+
+    def chunk(n0, n1, _r0, _r1, _scratch):
+        idx = indices[n0:n1]
+        if idx.size and (idx.min() < 0 or idx.max() >= plane):
+            bad = idx[(idx < 0) | (idx >= plane)].flat[0]
+            raise ValueError(
+                f"`indices` must lie in [0, {plane}) (flat positions in a "
+                f"plane of the output), got {bad}")
+        target = np.multiply(idx, c if channels_last else 1, dtype=np.int64)
+        target += lanes[:n1 - n0]
+        dst, src = flat[n0:n1].reshape(-1), values[n0:n1].reshape(-1)
+        if accumulate:
+            np.add.at(dst, target.reshape(-1), src)
+        else:
+            dst[target.reshape(-1)] = src
+
+    run_blocks(chunk, blocks, resolve_threads(threads) if len(blocks) > 1
+               else 1)
     return out
+
+
+# Bytes of int64 indices per batch chunk of a scatter (see scatter_planes).
+SCATTER_CHUNK = 1 << 20
+
+
+def _lane_offsets(shape, plane, channels_last):
+    """Where each ``(n, c)`` plane starts in a chunk's flat output, shaped to
+    broadcast against indices of ``shape`` (N, *O, C)."""
+    n, c = shape[0], shape[-1]
+    ones = [1] * (len(shape) - 2)
+    images = np.arange(n).reshape([n] + ones + [1]) * (plane * c)
+    if channels_last:     # memory order (n, *S, c): (n * P + i) * C + c
+        return images + np.arange(c)
+    return images + np.arange(c) * plane
 
 
 def pool_geometry(rank, x, window, stride, padding, dilation):

@@ -3,7 +3,10 @@
 A layer is built once for its input shape (``build``), which creates its
 parameters in ``params`` (name -> array).  ``forward(x)`` keeps what
 ``backward`` needs; ``backward(dy)`` fills ``grads`` (same names) and
-returns the gradient with respect to ``x``.  Arrays are channels-last:
+returns the gradient with respect to ``x`` (a convolution whose
+``needs_dx`` is false returns None instead: ``Sequential`` clears it for
+the first layer while training).  Max pooling keeps the forward's argmax
+indices for ``backward``, as PyTorch does.  Arrays are channels-last:
 ``(N, W, C)``, ``(N, H, W, C)`` or ``(N, D, H, W, C)``, kernels
 ``(*K, C/groups, F)``, the library's defaults.
 """
@@ -21,6 +24,9 @@ class Layer:
 
     def __init__(self):
         self.params, self.grads, self.training = {}, {}, True
+        # Whether backward must return dx; Sequential clears it for the
+        # first layer, whose dx nothing uses.
+        self.needs_dx = True
 
     def build(self, input_shape, rng, dtype):
         """Create the parameters for inputs of shape ``(N, *input_shape)``."""
@@ -98,9 +104,10 @@ class Conv(Layer):
                   **self.options)
 
     def backward(self, dy):
-        vjp = getattr(grad, f"conv{self.rank}d")
-        dx, self.grads["kernel"], dbias = vjp(
-            self.x, self.params["kernel"], dy, **self.options)
+        # The first layer's dx (the gradient of the data) is not needed.
+        dx, self.grads["kernel"], dbias = grad.conv(
+            self.rank, self.x, self.params["kernel"], dy,
+            need_dx=self.needs_dx, **self.options)
         if self.use_bias:
             self.grads["bias"] = dbias
         return dx
@@ -138,12 +145,22 @@ class Pool(Layer):
 
     def forward(self, x):
         self.x = x
+        if self.mode == "max":
+            # Keep the argmax: backward scatters dy there, with no second
+            # pass over x (as PyTorch saves them).
+            op = getattr(convpool, f"max_pool{self.rank}d")
+            options = {k: v for k, v in self.options.items()
+                       if k not in ("mode", "count_include_pad")}
+            y, self.indices = op(x, self.window, return_indices=True,
+                                 **options)
+            return y
         op = getattr(convpool, f"pool{self.rank}d")
         return op(x, self.window, **self.options)
 
     def backward(self, dy):
         vjp = getattr(grad, f"pool{self.rank}d")
-        return vjp(self.x, dy, self.window, **self.options)
+        saved = dict(indices=self.indices) if self.mode == "max" else {}
+        return vjp(self.x, dy, self.window, **self.options, **saved)
 
     def __repr__(self):
         return f"{type(self).__name__}({self.window!r})"

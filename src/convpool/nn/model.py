@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ..engines._blas import one_blas_thread
 from .losses import softmax, softmax_cross_entropy
 
 
@@ -47,11 +48,17 @@ class Sequential:
             x = layer.forward(x)
         return x
 
-    def backward(self, dy):
-        """Back-propagate the loss gradient ``dy``; fills ``grads``."""
+    def backward(self, dy, input_grad=True):
+        """Back-propagate the loss gradient ``dy``; fills ``grads``.
+
+        Returns the gradient with respect to the input; with
+        ``input_grad=False``, None, and the first layer skips computing it
+        (training needs no gradient of the data)."""
+        for i, layer in enumerate(self.layers):
+            layer.needs_dx = input_grad or i > 0
         for layer in reversed(self.layers):
             dy = layer.backward(dy)
-        return dy
+        return dy if input_grad else None
 
     def parameters(self):
         """Every parameter array, in a fixed order."""
@@ -64,10 +71,13 @@ class Sequential:
 
     def train_step(self, x, labels, optimizer):
         """One optimiser step on a batch: returns ``(loss, accuracy)``."""
-        logits = self.forward(x, training=True)
-        loss, dlogits = softmax_cross_entropy(logits, labels)
-        self.backward(dlogits)
-        optimizer.step(self.parameters(), self.gradients())
+        # The products of a training batch are small: OpenBLAS's own
+        # threads cost more than they gain (the ops use both cores).
+        with one_blas_thread():
+            logits = self.forward(x, training=True)
+            loss, dlogits = softmax_cross_entropy(logits, labels)
+            self.backward(dlogits, input_grad=False)
+            optimizer.step(self.parameters(), self.gradients())
         return loss, float(np.mean(logits.argmax(axis=1) == labels))
 
     def fit(self, x, labels, optimizer, *, epochs=1, batch_size=32, seed=0,
