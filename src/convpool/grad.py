@@ -26,6 +26,7 @@ second slow path:
 import numpy as np
 
 from . import layouts
+from .backends import dask_op, is_dask
 from . import _validate as v
 from .borders import resolve_pad_mode
 from .engines import resolve_threads
@@ -245,6 +246,8 @@ def conv2d(x, kernels, dy, *, stride=1, padding="valid", dilation=1,
     (array([[ 8., 12.],
            [20., 24.]]), array([4.]))
     """
+    if is_dask(x) or is_dask(dy):
+        return dask_op(conv2d, locals())
     return conv(2, x, kernels, dy, stride=stride, padding=padding,
                 dilation=dilation, groups=groups, bias=bias,
                 data_format=data_format, kernel_format=kernel_format,
@@ -257,6 +260,8 @@ def conv1d(x, kernels, dy, *, stride=1, padding="valid", dilation=1,
     """Gradients of :func:`convpool.conv1d`, as :func:`conv2d` for one
     spatial axis: ``x`` (N, W, C) or (N, C, W), ``kernels`` (KW, C/groups,
     F) or as ``kernel_format``."""
+    if is_dask(x) or is_dask(dy):
+        return dask_op(conv1d, locals())
     return conv(1, x, kernels, dy, stride=stride, padding=padding,
                 dilation=dilation, groups=groups, bias=bias,
                 data_format=data_format, kernel_format=kernel_format,
@@ -269,6 +274,8 @@ def conv3d(x, kernels, dy, *, stride=1, padding="valid", dilation=1,
     """Gradients of :func:`convpool.conv3d`, as :func:`conv2d` for three
     spatial axes: ``x`` (N, D, H, W, C) or (N, C, D, H, W), ``kernels`` (KD,
     KH, KW, C/groups, F) or as ``kernel_format``."""
+    if is_dask(x) or is_dask(dy):
+        return dask_op(conv3d, locals())
     return conv(3, x, kernels, dy, stride=stride, padding=padding,
                 dilation=dilation, groups=groups, bias=bias,
                 data_format=data_format, kernel_format=kernel_format,
@@ -380,6 +387,8 @@ def pool2d(x, dy, window, *, stride=None, padding="valid", dilation=1,
     array([[0.25, 0.25, 0.25, 0.25],
            [0.25, 0.25, 0.25, 0.25]])
     """
+    if is_dask(x) or is_dask(dy):
+        return dask_op(pool2d, locals())
     return pool(2, x, dy, window, stride=stride, padding=padding,
                 dilation=dilation, mode=mode, ceil_mode=ceil_mode,
                 count_include_pad=count_include_pad, data_format=data_format,
@@ -391,6 +400,8 @@ def pool1d(x, dy, window, *, stride=None, padding="valid", dilation=1,
            data_format="NWC", **keywords):
     """Gradient of :func:`convpool.pool1d`, as :func:`pool2d` for one axis:
     ``x`` (N, W, C) or (N, C, W)."""
+    if is_dask(x) or is_dask(dy):
+        return dask_op(pool1d, locals())
     return pool(1, x, dy, window, stride=stride, padding=padding,
                 dilation=dilation, mode=mode, ceil_mode=ceil_mode,
                 count_include_pad=count_include_pad, data_format=data_format,
@@ -402,6 +413,8 @@ def pool3d(x, dy, window, *, stride=None, padding="valid", dilation=1,
            data_format="NDHWC", **keywords):
     """Gradient of :func:`convpool.pool3d`, as :func:`pool2d` for three
     axes: ``x`` (N, D, H, W, C) or (N, C, D, H, W)."""
+    if is_dask(x) or is_dask(dy):
+        return dask_op(pool3d, locals())
     return pool(3, x, dy, window, stride=stride, padding=padding,
                 dilation=dilation, mode=mode, ceil_mode=ceil_mode,
                 count_include_pad=count_include_pad, data_format=data_format,

@@ -311,6 +311,8 @@ def _make_adaptive(rank, mode):
     formats = layouts.data_formats(rank)
 
     def op(x, output_size, *, data_format=formats[0], return_indices=False):
+        if is_dask(x):
+            return dask_op(op, locals())
         if return_indices and mode == "max":
             from .unpool import adaptive_max_pool_with_indices
             return adaptive_max_pool_with_indices(
