@@ -154,4 +154,3 @@ def test_pool_batch_chunks_equal_numpy_bitwise(rank, data):
     lazy = op(da.from_array(x, chunks=chunks), case["window"],
               data_format=fmt, **kwargs)
     assert np.array_equal(compute(lazy), expected, equal_nan=True)
-

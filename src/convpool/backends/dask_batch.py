@@ -16,6 +16,10 @@ are rechunked to one chunk, for a reason per op:
   does not give;
 - ``dkernels`` and ``dbias``: sums over all of space.
 
+The channel axis is kept in one chunk for the convolutions (every
+filter reads every channel of its group) and for adaptive averages (see
+``_Batchwise``); the other ops keep the input's channel chunks.
+
 ``dkernels`` and ``dbias`` of a convolution sum over the batch as well:
 each task returns its chunk's partial sums, added in a fixed tree (Dask's
 ``sum``, the same order on every run of the same chunking) in float64
@@ -61,7 +65,7 @@ def run(op, arguments):
             raise ValueError(
                 f"`{name}` must have known chunk sizes, got shape "
                 f"{args[name].shape}; call compute_chunk_sizes() first")
-    sample = op(**{**args, **_stand_ins(op, args, data)})
+    sample = _validate(op, args, data)
     if "threads" in args or _takes_keywords(op):
         args["threads"] = args.get("threads") or 1
     return _Batchwise(op, args, data, sample).result()
@@ -97,22 +101,32 @@ def _rank(op):
     return int(op.__name__[-2])
 
 
-def _stand_ins(op, args, data):
-    """NumPy arrays the op validates like the data at no cost: no images,
-    same other axes; or, when a shape is wrong, zero-stride arrays of the
-    true shapes, which the op refuses before computing anything."""
-    shapes = {n: tuple(args[n].shape) for n in data
-              if hasattr(args[n], "shape")}
-    right = (len(shapes) == len(data)
-             and all(len(s) == _rank(op) + 2 for s in shapes.values())
-             and len({s[0] for s in shapes.values()}) == 1)
+def _validate(op, args, data):
+    """The op's result on stand-ins of the data: NumPy arrays without
+    images, which it checks like the data at no cost.  If it refuses
+    them, the refusal is raised again from zero-stride stand-ins of the
+    true shapes (no data either; every op checks its arguments before
+    computing anything), so the message names the true shapes."""
+    try:
+        return op(**{**args, **_stand_ins(args, data, empty=True)})
+    except (TypeError, ValueError) as refusal:
+        try:
+            op(**{**args, **_stand_ins(args, data, empty=False)})
+        except type(refusal):
+            raise
+        raise refusal
+
+
+def _stand_ins(args, data, empty):
     stand = {}
-    for name in shapes:
-        dtype = args[name].dtype
-        if right:
-            stand[name] = np.empty((0,) + shapes[name][1:], dtype)
+    for name in data:
+        a = args[name]
+        if not hasattr(a, "shape"):
+            continue
+        if empty and a.ndim:
+            stand[name] = np.empty((0,) + tuple(a.shape[1:]), a.dtype)
         else:
-            stand[name] = np.broadcast_to(np.empty((), dtype), shapes[name])
+            stand[name] = np.broadcast_to(np.empty((), a.dtype), a.shape)
     return stand
 
 
@@ -125,7 +139,13 @@ class _Batchwise:
         rank = _rank(op)
         fmt = args.get("data_format") or layouts.data_formats(rank)[0]
         self.channel = fmt.upper().index("C")
-        self.per_channel = not (op.__name__.startswith("conv"))
+        # Channel chunks run on their own where a channel's result does
+        # not depend on the others: not for convolutions, and not for
+        # adaptive averages, whose NumPy means sum in an order that
+        # depends on the block's shape (pairwise along its contiguous
+        # axis), so a channel cut would change their last bits.
+        self.per_channel = not op.__name__.startswith(("conv",
+                                                       "adaptive_avg"))
         self.arrays = self._aligned([args.pop(n) for n in data])
 
     def _aligned(self, arrays):
