@@ -107,7 +107,12 @@ def _validate(op, args, data):
     them, the refusal is raised again from zero-stride stand-ins of the
     true shapes (no data either; every op checks its arguments before
     computing anything), so the message names the true shapes."""
+    batches = {a.shape[0] for a in map(args.get, data)
+               if getattr(a, "ndim", 0)}
     try:
+        if len(batches) > 1:
+            # Images without data would hide the mismatch.
+            op(**{**args, **_stand_ins(args, data, empty=False)})
         return op(**{**args, **_stand_ins(args, data, empty=True)})
     except (TypeError, ValueError) as refusal:
         try:
