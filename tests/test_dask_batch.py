@@ -81,6 +81,22 @@ def test_adaptive_pools_match_numpy(rank, mode, data):
         same(compute(indices), ei)
 
 
+def test_max_pool_indices_are_lazy_and_equal_numpy():
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((5, 7, 9, 3))
+    x[1, 2, 3, 1] = np.nan
+    for op, kwargs in [(convpool.max_pool2d, dict(stride=1, padding=1)),
+                       (convpool.max_pool2d, dict(ceil_mode=True)),
+                       (convpool.max_pool1d, dict(data_format="NCW"))]:
+        xs = x[:, 0] if op is convpool.max_pool1d else x
+        values, indices = op(lazy(xs, 2), 3, return_indices=True, **kwargs)
+        assert isinstance(values, da.Array)
+        assert isinstance(indices, da.Array)
+        ev, ei = op(xs, 3, return_indices=True, **kwargs)
+        same(compute(values), ev)
+        same(compute(indices), ei)
+
+
 # ------------------------------------------------ transposed convolution
 
 @pytest.mark.parametrize("rank", RANKS)
@@ -207,6 +223,7 @@ def test_nothing_is_computed_before_compute():
     k = np.ones((3, 3, 2, 3))
     results = [convpool.adaptive_avg_pool2d(x, 3),
                convpool.adaptive_max_pool2d(x, 3, return_indices=True)[1],
+               convpool.max_pool2d(x, 2, return_indices=True)[1],
                convpool.conv_transpose2d(x, np.ones((3, 3, 5, 2)), stride=2),
                grad.conv2d(x, k, dy)[1], grad.conv2d(x, k, dy)[2],
                grad.pool2d(x, np.ones((4, 4, 4, 2)), 2)]

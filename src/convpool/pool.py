@@ -190,6 +190,8 @@ pool3d.__doc__ = _POOL_DOC.format(
 
 def _fixed_mode(pool, mode, rank):
     def op(x, window, **kwargs):
+        if is_dask(x) and kwargs.get("return_indices"):
+            return dask_op(op, locals())
         if "mode" in kwargs:
             raise TypeError(f"`mode` cannot be given to {mode}_pool{rank}d")
         if mode == "max" and kwargs.pop("return_indices", False):

@@ -14,7 +14,9 @@ are rechunked to one chunk, for a reason per op:
   halo of the *input* around the output chunk that
   :func:`convpool.geometry.chunk_halos` (written for forward windows)
   does not give;
-- ``dkernels`` and ``dbias``: sums over all of space.
+- ``dkernels`` and ``dbias``: sums over all of space;
+- ``max_pool*d(..., return_indices=True)`` (the one call of those ops
+  that comes here): an index is a flat position in its whole plane.
 
 The channel axis is kept in one chunk for the convolutions (every
 filter reads every channel of its group) and for adaptive averages (see
@@ -45,7 +47,8 @@ def handles(op):
     """Whether ``op`` goes through this module (else through the halo
     planner of :mod:`convpool.backends.dask`)."""
     return (op.__module__ == "convpool.grad"
-            or op.__name__.startswith(("adaptive_", "conv_transpose")))
+            or op.__name__.startswith(("adaptive_", "conv_transpose",
+                                       "max_pool")))
 
 
 def run(op, arguments):
