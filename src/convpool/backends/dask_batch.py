@@ -9,11 +9,12 @@ are rechunked to one chunk, for a reason per op:
 
 - adaptive pooling: a window's span ``[floor(i n / o), ceil((i + 1) n /
   o))`` changes from cell to cell, so no fixed halo serves every chunk;
-- transposed convolution and ``dx`` of a convolution gradient: an output
-  cell gathers the input cells of every kernel tap that reaches it, a
-  halo of the *input* around the output chunk that
-  :func:`convpool.geometry.chunk_halos` (written for forward windows)
-  does not give;
+- ``dx`` of a convolution gradient: an output cell gathers the ``dy``
+  cells of every kernel tap that reaches it, a halo of the *input* around
+  the output chunk that :func:`convpool.geometry.chunk_halos` (written
+  for forward windows) does not give, and ``x`` and ``dy`` would need
+  aligned spatial chunks.  (``conv_transpose*d`` itself, whose one input
+  is chunked in space, gets exact halos: :mod:`.dask_transpose`);
 - ``dkernels`` and ``dbias``: sums over all of space;
 - ``max_pool*d(..., return_indices=True)`` (the one call of those ops
   that comes here): an index is a flat position in its whole plane.
@@ -69,9 +70,22 @@ def run(op, arguments):
                 f"`{name}` must have known chunk sizes, got shape "
                 f"{args[name].shape}; call compute_chunk_sizes() first")
     sample = _validate(op, args, data)
+    if op.__name__.startswith("conv_transpose") and _split_in_space(args):
+        from . import dask_transpose
+        rest = {n: v for n, v in args.items() if n not in ("x", "kernels")}
+        return dask_transpose.run(op, rest, args["x"],
+                                  np.asarray(args["kernels"]), sample)
     if "threads" in args or _takes_keywords(op):
         args["threads"] = args.get("threads") or 1
     return _Batchwise(op, args, data, sample).result()
+
+
+def _split_in_space(args):
+    """Whether ``x`` has a spatial axis in several chunks."""
+    x = args["x"]
+    fmt = (args["data_format"] or "C").upper()
+    return any(len(c) > 1 for a, c in enumerate(x.chunks)
+               if a not in (0, fmt.index("C")))
 
 
 def _is_dask(value):
