@@ -15,6 +15,8 @@ are rechunked to one chunk, for a reason per op:
   for forward windows) does not give, and ``x`` and ``dy`` would need
   aligned spatial chunks.  (``conv_transpose*d`` itself, whose one input
   is chunked in space, gets exact halos: :mod:`.dask_transpose`);
+- pooling gradients: the same, ``dx`` gathering ``dy`` over every
+  window that holds a cell (input-side halos, not done yet);
 - ``dkernels`` and ``dbias``: sums over all of space;
 - ``max_pool*d(..., return_indices=True)`` (the one call of those ops
   that comes here): an index is a flat position in its whole plane.
