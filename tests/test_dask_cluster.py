@@ -67,6 +67,29 @@ def test_batch_and_space_chunks_on_two_workers(client):
     assert len(client.scheduler_info()["workers"]) == 2
 
 
+def test_gradients_adaptive_and_transposed_on_two_workers(client):
+    from convpool import grad
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((6, 10, 9, 3))
+    k = rng.standard_normal((3, 3, 3, 4))
+    dy = rng.standard_normal((6, 8, 7, 4))
+    xd = da.from_array(x, chunks=(2, 5, 9, 3))
+    dx, dk, db = grad.conv2d(xd, k, dy)
+    lazy = [dx, dk, db, convpool.adaptive_avg_pool2d(xd, (4, 3)),
+            convpool.conv_transpose2d(xd, k[..., :3], stride=2),
+            convpool.max_pool2d(xd, 2, return_indices=True)[1]]
+    got = client.gather(client.compute(lazy))
+    want = list(grad.conv2d(x, k, dy)) + [
+        convpool.adaptive_avg_pool2d(x, (4, 3)),
+        convpool.conv_transpose2d(x, k[..., :3], stride=2),
+        convpool.max_pool2d(x, 2, return_indices=True)[1]]
+    for i, (a, b) in enumerate(zip(got, want)):
+        if i in (1, 2):     # sums over the batch: within rounding
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-11)
+        else:
+            np.testing.assert_array_equal(a, b)
+
+
 def _slow(block):
     time.sleep(0.1)
     return block

@@ -26,6 +26,7 @@ second slow path:
 import numpy as np
 
 from . import layouts
+from .backends import dask_op, is_dask
 from . import _validate as v
 from .borders import resolve_pad_mode
 from .engines import resolve_threads
@@ -306,6 +307,8 @@ def conv2d(x, kernels, dy, *, stride=1, padding="valid", dilation=1,
     (array([[ 8., 12.],
            [20., 24.]]), array([4.]))
     """
+    if is_dask(x) or is_dask(dy):
+        return dask_op(conv2d, locals())
     return conv(2, x, kernels, dy, stride=stride, padding=padding,
                 dilation=dilation, groups=groups, bias=bias,
                 data_format=data_format, kernel_format=kernel_format,
@@ -318,6 +321,8 @@ def conv1d(x, kernels, dy, *, stride=1, padding="valid", dilation=1,
     """Gradients of :func:`convpool.conv1d`, as :func:`conv2d` for one
     spatial axis: ``x`` (N, W, C) or (N, C, W), ``kernels`` (KW, C/groups,
     F) or as ``kernel_format``."""
+    if is_dask(x) or is_dask(dy):
+        return dask_op(conv1d, locals())
     return conv(1, x, kernels, dy, stride=stride, padding=padding,
                 dilation=dilation, groups=groups, bias=bias,
                 data_format=data_format, kernel_format=kernel_format,
@@ -330,6 +335,8 @@ def conv3d(x, kernels, dy, *, stride=1, padding="valid", dilation=1,
     """Gradients of :func:`convpool.conv3d`, as :func:`conv2d` for three
     spatial axes: ``x`` (N, D, H, W, C) or (N, C, D, H, W), ``kernels`` (KD,
     KH, KW, C/groups, F) or as ``kernel_format``."""
+    if is_dask(x) or is_dask(dy):
+        return dask_op(conv3d, locals())
     return conv(3, x, kernels, dy, stride=stride, padding=padding,
                 dilation=dilation, groups=groups, bias=bias,
                 data_format=data_format, kernel_format=kernel_format,
@@ -483,6 +490,8 @@ def pool2d(x, dy, window, *, stride=None, padding="valid", dilation=1,
     array([[0., 1., 0., 0.],
            [0., 0., 0., 1.]])
     """
+    if is_dask(x) or is_dask(dy):
+        return dask_op(pool2d, locals())
     return pool(2, x, dy, window, stride=stride, padding=padding,
                 dilation=dilation, mode=mode, ceil_mode=ceil_mode,
                 count_include_pad=count_include_pad, data_format=data_format,
@@ -502,6 +511,8 @@ def pool1d(x, dy, window, *, stride=None, padding="valid", dilation=1,
     >>> pool1d(x, np.ones_like(y), 2, indices=indices)[0, :, 0]
     array([1., 0., 0., 1.])
     """
+    if is_dask(x) or is_dask(dy):
+        return dask_op(pool1d, locals())
     return pool(1, x, dy, window, stride=stride, padding=padding,
                 dilation=dilation, mode=mode, ceil_mode=ceil_mode,
                 count_include_pad=count_include_pad, data_format=data_format,
@@ -514,6 +525,8 @@ def pool3d(x, dy, window, *, stride=None, padding="valid", dilation=1,
     """Gradient of :func:`convpool.pool3d`, as :func:`pool2d` for three
     axes: ``x`` (N, D, H, W, C) or (N, C, D, H, W); ``indices`` from
     ``convpool.max_pool3d(..., return_indices=True)``."""
+    if is_dask(x) or is_dask(dy):
+        return dask_op(pool3d, locals())
     return pool(3, x, dy, window, stride=stride, padding=padding,
                 dilation=dilation, mode=mode, ceil_mode=ceil_mode,
                 count_include_pad=count_include_pad, data_format=data_format,

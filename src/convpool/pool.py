@@ -210,6 +210,8 @@ pool3d.__doc__ = _POOL_DOC.format(
 
 def _fixed_mode(pool, mode, rank):
     def op(x, window, **kwargs):
+        if is_dask(x) and kwargs.get("return_indices"):
+            return dask_op(op, locals())
         if "mode" in kwargs:
             raise TypeError(f"`mode` cannot be given to {mode}_pool{rank}d")
         if mode == "max" and kwargs.pop("return_indices", False):
@@ -331,6 +333,8 @@ def _make_adaptive(rank, mode):
     formats = layouts.data_formats(rank)
 
     def op(x, output_size, *, data_format=formats[0], return_indices=False):
+        if is_dask(x):
+            return dask_op(op, locals())
         if return_indices and mode == "max":
             from .unpool import adaptive_max_pool_with_indices
             return adaptive_max_pool_with_indices(

@@ -24,6 +24,7 @@ import math
 import numpy as np
 
 from . import layouts
+from .backends import dask_op, is_dask
 from . import _validate as v
 from .geometry import dilated_size, ntuple, resolve_padding
 
@@ -308,6 +309,8 @@ def conv_transpose2d(x, kernels, *, stride=1, padding=0, output_padding=0,
     ...                  padding="same").shape
     (1, 4, 4, 1)
     """
+    if is_dask(x):
+        return dask_op(conv_transpose2d, locals())
     return conv_transpose(
         2, x, kernels, stride=stride, padding=padding,
         output_padding=output_padding, dilation=dilation, groups=groups,
@@ -324,6 +327,8 @@ def conv_transpose1d(x, kernels, *, stride=1, padding=0, output_padding=0,
     ``kernel_format`` (``'WIO'``, ``'OIW'``, ``'OWI'``).  Equal to
     ``torch.nn.functional.conv_transpose1d``.
     """
+    if is_dask(x):
+        return dask_op(conv_transpose1d, locals())
     return conv_transpose(
         1, x, kernels, stride=stride, padding=padding,
         output_padding=output_padding, dilation=dilation, groups=groups,
@@ -340,6 +345,8 @@ def conv_transpose3d(x, kernels, *, stride=1, padding=0, output_padding=0,
     C/groups, F) or as ``kernel_format`` (``'DHWIO'``, ``'OIDHW'``,
     ``'ODHWI'``).  Equal to ``torch.nn.functional.conv_transpose3d``.
     """
+    if is_dask(x):
+        return dask_op(conv_transpose3d, locals())
     return conv_transpose(
         3, x, kernels, stride=stride, padding=padding,
         output_padding=output_padding, dilation=dilation, groups=groups,

@@ -42,7 +42,7 @@ from .. import layouts
 from ..borders import resolve_pad_mode
 from ..geometry import (aligned_chunks, chunk_halos, clamp_chunks, ntuple,
                         resolve_padding)
-from . import is_dask
+from . import dask_batch, is_dask
 
 __all__ = ["conv", "pool", "filter2d", "run"]
 
@@ -133,6 +133,8 @@ def run(op, arguments, chunks=None):
     """Apply the NumPy op ``op`` lazily to the Dask array among
     ``arguments`` (a dict of its arguments by name); see the module notes.
     """
+    if dask_batch.handles(op):
+        return dask_batch.run(op, arguments)
     key = "image" if op.__name__ == "filter2d" else "x"
     x = arguments[key]
     if not is_dask(x):

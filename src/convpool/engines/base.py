@@ -107,12 +107,15 @@ def product_height(k, n):
     return rows
 
 
-def matmul_rows(a, b, out, scratch, height):
+def matmul_rows(a, b, out, scratch, height, column_major=None):
     """``out = a @ b`` over the last two axes, as products of exactly
     ``height`` rows: the tail is zero-padded to ``height`` in scratch.
 
     ``a`` (..., M, K), ``b`` (..., K, N) broadcasting against ``a``'s
-    leading axes, ``out`` (..., M, N); any strides.
+    leading axes, ``out`` (..., M, N); any strides.  ``column_major``
+    says whether ``a`` is laid out as the transpose of a C-ordered
+    (..., K, M) array; None infers it from ``a``'s strides, which is
+    ambiguous when ``a`` has one row.
     """
     m = a.shape[-2]
     full = m - m % height
@@ -122,9 +125,14 @@ def matmul_rows(a, b, out, scratch, height):
     if full < m:
         lead = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
         k = a.shape[-1]
-        if abs(a.strides[-2]) < abs(a.strides[-1]):
+        if column_major is None:
+            column_major = abs(a.strides[-2]) < abs(a.strides[-1])
+        if column_major:
             # Keep ``a``'s layout: BLAS rounds a transposed operand's
-            # product differently.
+            # product differently.  (A one-row ``a`` has equal strides,
+            # so the engine says which layout its full products use: a
+            # block of one short image must round as the same rows do in
+            # a block of many.)
             pad = scratch.get("tail_a", lead + (k, height),
                               a.dtype).swapaxes(-1, -2)
         else:

@@ -15,7 +15,8 @@ from ._blas import one_blas_thread
 from ._parallel import block_budget, row_blocks, run_blocks
 from ._windows import band_pads
 from .base import ConvProblem, write_out
-from .plan import ENGINE_CLASSES, ENGINES, check_engine, plan_conv
+from .plan import (ENGINE_CLASSES, ENGINES, check_engine, plan_conv,
+                   refusal)
 
 __all__ = ["ENGINES", "conv_nhwc"]
 
@@ -29,8 +30,7 @@ def conv_nhwc(x, w, out, stride, dilation, pads, groups, bias, engine,
     another (float16 results accumulate in float32 and are cast per
     block).  ``engine`` is one of ``ENGINES``.
     """
-    n, _, _, c = x.shape
-    oh, ow = out.shape[1:3]
+    c, ow = x.shape[3], out.shape[2]
     if out.size == 0:
         return
     if c == 0:
@@ -39,13 +39,30 @@ def conv_nhwc(x, w, out, stride, dilation, pads, groups, bias, engine,
             write_out(np.zeros((), w.dtype), out, bias)
         return
     problem = ConvProblem.of(w, stride, dilation, groups, ow)
+    if engine != "auto":
+        check_engine(engine, problem, lambda: all_finite(x))
+        _run_engine(engine, x, w, out, stride, dilation, pads, groups, bias,
+                    threads)
+        return
+    engine = plan_conv(problem, True)[0]
+    if refusal(engine, problem, False) is None:
+        _run_engine(engine, x, w, out, stride, dilation, pads, groups, bias,
+                    threads)
+        return
+    # The path depends on whether the input is finite: judged image by
+    # image, so that an image's path (and bits) never depends on the
+    # other images of its batch (how a batch is cut, e.g. into Dask
+    # chunks, must not change a result).
+    fallback = plan_conv(problem, False)[0]
+    for n0, n1, finite in _finite_runs(x):
+        _run_engine(engine if finite else fallback, x[n0:n1], w, out[n0:n1],
+                    stride, dilation, pads, groups, bias, threads)
 
-    def finite():
-        return all_finite(x)
-    if engine == "auto":
-        engine = plan_conv(problem, finite)[0]
-    else:
-        check_engine(engine, problem, finite)
+
+def _run_engine(engine, x, w, out, stride, dilation, pads, groups, bias,
+                threads):
+    n, oh, ow = out.shape[:3]
+    c = x.shape[3]
     run = ENGINE_CLASSES[engine](w, stride, dilation, groups, bias)
 
     def work(n0, n1, r0, r1, scratch):
@@ -56,6 +73,29 @@ def conv_nhwc(x, w, out, stride, dilation, pads, groups, bias, engine,
                         block_budget(run.budget(ow), threads), threads)
     with one_blas_thread():
         run_blocks(work, blocks, threads, context=_quiet)
+
+
+def _finite_runs(x, chunk=1 << 20):
+    """``(n0, n1, finite)``: runs of consecutive images of ``x`` that are
+    all finite, or all hold an inf or NaN (a chunk of images at a time:
+    bounded memory)."""
+    if x.dtype.kind not in "fc":
+        yield 0, len(x), True
+        return
+    flags = np.empty(len(x), bool)
+    step = max(1, chunk // max(1, x[:1].size))
+    axes = tuple(range(1, x.ndim))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for n0 in range(0, len(x), step):
+            part = x[n0:n0 + step]
+            sums = np.isfinite(part.sum(axis=axes))
+            for i in np.flatnonzero(~sums):
+                sums[i] = np.isfinite(part[i]).all()
+            flags[n0:n0 + step] = sums
+    edges = np.flatnonzero(np.diff(flags)) + 1
+    bounds = [0] + edges.tolist() + [len(x)]
+    for n0, n1 in zip(bounds, bounds[1:]):
+        yield n0, n1, bool(flags[n0])
 
 
 def all_finite(x, chunk=1 << 20):

@@ -75,7 +75,8 @@ class Planar:
                                       part.shape))
         res = scratch.get("res", (b * hq * wq, groups, m), self.dtype)
         matmul_rows(cols.transpose(0, 2, 1), self.kernels,
-                    res[:n].transpose(1, 0, 2), scratch, self.height)
+                    res[:n].transpose(1, 0, 2), scratch, self.height,
+                    column_major=True)
         write_out(geom.valid(res.reshape(-1, self.f), b), dst, self.bias)
 
 
