@@ -105,28 +105,44 @@ def _measure(load, peers, scale, repeats, loop_images, peer_limit):
     def mine():
         return OPS[load.kind](arrays, load.options)
     out = mine()
-    contenders = [("convpool", "", mine)]
+    contenders = [("convpool", "", mine, None)]
     for name, adapter in peers.items():
         if load.peers is not None and name not in load.peers:
             continue
-        contenders += [(name, label, fn) for label, fn in
+        contenders += [(name, *entry, None)[:4] for entry in
                        adapter(load, arrays)]
-    # Warm-up (JAX compiles here); a peer whose warm-up call takes more
-    # than --peer-limit seconds is left out: its cell says how long.
-    slow = {}
-    for name, label, fn in contenders[1:]:
-        seconds = time_once(fn)
+    # Warm-up (JAX compiles here), whose result is checked against
+    # convpool's; a peer whose warm-up call takes more than --peer-limit
+    # seconds is left out (its cell says how long), and so is a variant
+    # whose result differs from convpool's (the JSON says by how much).
+    slow, errors, wrong = {}, {}, {}
+    for name, label, fn, check in contenders[1:]:
+        seconds, result = _call(fn)
         if seconds > peer_limit:
             slow[name] = seconds
-    contenders = [c for c in contenders if c[0] not in slow]
-    times = interleaved([fn for *_, fn in contenders], repeats, warmup=0)
+            continue
+        ours = out if check is None else OPS[load.kind](arrays, check)
+        key = f"{name} {label}".strip()
+        errors[key] = _difference(ours, result)
+        if errors[key] > _tolerance(load, arrays):
+            wrong[key] = errors[key]
+            print(f"{load.name}: {key}'s result differs from convpool's "
+                  f"by {errors[key]:.3g} of its largest value; not timed",
+                  flush=True)
+        del result
+    contenders = [c for c in contenders if c[0] not in slow and
+                  f"{c[0]} {c[1]}".strip() not in wrong]
+    times = interleaved([fn for _, _, fn, _ in contenders], repeats,
+                        warmup=0)
     mine_s = times[0]
     peer_s, variant = {}, {}
-    for (name, label, fn), t in zip(contenders[1:], times[1:]):
+    for (name, label, _, _), t in zip(contenders[1:], times[1:]):
         if name not in peer_s or t < peer_s[name]:
             peer_s[name], variant[name] = t, label
     best = min(peer_s, key=peer_s.get) if peer_s else None
-    floor = copy_floor(arrays, out.shape, out.dtype, repeats)
+    outputs = _arrays(out)
+    floor = copy_floor(arrays, outputs, repeats)
+    out_bytes = sum(a.nbytes for a in outputs)
     row = {
         "name": load.name, "title": load.title, "kind": load.kind,
         "convpool_s": mine_s, "peers_s": {n: peer_s.get(n)
@@ -138,7 +154,8 @@ def _measure(load, peers, scale, repeats, loop_images, peer_limit):
         "target": load.target,
         "gflops": flops(load, arrays, out) / mine_s / 1e9,
         "floor_s": floor, "x_floor": mine_s / floor,
-        "extra_mib": extra_memory(mine, out.nbytes) / MiB,
+        "extra_mib": extra_memory(mine, out_bytes) / MiB,
+        "check_error": errors, "peers_wrong": wrong,
         "shape": [list(a.shape) for a in arrays],
         "dtype": str(arrays[0].dtype),
         "path": _path(load, arrays),
@@ -166,6 +183,48 @@ def _measure(load, peers, scale, repeats, loop_images, peer_limit):
             row.update(loops_target=load.loops_target,
                        loops_met=seconds / mine_s >= load.loops_target)
     return row
+
+
+def _call(fn):
+    """``(seconds, result)`` of one call."""
+    import gc
+    gc.collect()
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def _arrays(result):
+    """A result (an array, device array, or tuple/list of them) as a list
+    of NumPy arrays."""
+    if isinstance(result, (tuple, list)):
+        return [np.asarray(a) for a in result]
+    return [np.asarray(result)]
+
+
+def _difference(ours, theirs):
+    """Largest difference between two results, as a share of the largest
+    magnitude in ours; a peer may return fewer arrays (a gradient without
+    dbias): the ones it returns are compared."""
+    ours, theirs = _arrays(ours), _arrays(theirs)
+    worst = 0.0
+    for a, b in zip(ours, theirs):
+        if a.shape != b.shape:
+            return float("inf")
+        scale = max(float(np.max(np.abs(a), initial=0.0)), 1e-30)
+        diff = np.max(np.abs(a.astype(np.float64) - b), initial=0.0)
+        worst = max(worst, float(diff) / scale)
+    return worst
+
+
+def _tolerance(load, arrays):
+    """How far a peer's result may be from convpool's, as a share of the
+    largest value: the issues' 1e-9 (float64) and 1e-4 (float32).  A
+    training epoch is a few hundred float32 steps, each adding its rounding
+    to the next: 1e-2."""
+    if load.kind == "train":
+        return 1e-2
+    return 1e-9 if arrays[0].dtype == np.float64 else 1e-4
 
 
 def _path(load, arrays):
