@@ -363,8 +363,10 @@ def _opencv(threads):
     _modules["OpenCV"] = cv2
 
     def adapter(load, arrays):
+        if load.kind != "filter":
+            return []
         pads, stride = _pads(load, arrays)
-        if load.kind != "filter" or stride != (1, 1) or \
+        if stride != (1, 1) or \
                 load.options.get("pad_mode", "constant") != "constant":
             return []
         image, k = arrays
@@ -382,8 +384,10 @@ def _scipy(threads):
     _modules["SciPy"] = scipy
 
     def adapter(load, arrays):
+        if load.kind != "filter":
+            return []
         pads, stride = _pads(load, arrays)
-        if load.kind != "filter" or stride != (1, 1) or \
+        if stride != (1, 1) or \
                 load.options.get("pad_mode", "constant") != "constant":
             return []
         image, k = arrays

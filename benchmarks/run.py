@@ -27,6 +27,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 TASK_DIR = ROOT / "math" / "convolutions_and_pooling"
 MiB = 1 << 20
 PEER_NAMES = ("PyTorch", "JAX", "OpenCV", "SciPy")
+PEER_LIMIT_X = 10
 
 
 def main(argv=None):
@@ -50,8 +51,9 @@ def main(argv=None):
     for load in WORKLOADS:
         if args.only and load.name not in args.only:
             continue
-        rows.append(_measure(load, peers, scale, repeats, args.loop_images,
-                             args.peer_limit))
+        rows.append(_measure(load, peers, scale,
+                             args.repeats or load.repeats or repeats,
+                             args.loop_images, args.peer_limit))
         print(_line(rows[-1]), flush=True)
     tasks = [] if args.no_tasks else _tasks(scale, args.loop_images)
     machine["load_after"] = os.getloadavg()
@@ -81,7 +83,8 @@ def _parse(argv):
                         "installed one of " + ", ".join(PEER_NAMES) + ")")
     p.add_argument("--peer-limit", type=float, default=10.0,
                    help="leave out a peer whose warm-up call takes longer "
-                        "than this many seconds (default 10)")
+                        "than this many seconds (default 10) and than "
+                        f"{PEER_LIMIT_X} times convpool's first call")
     p.add_argument("--loop-images", type=int, default=5000,
                    help="batch subset the two-loop solution is timed on, "
                         "then extrapolated linearly (default 5000)")
@@ -104,34 +107,22 @@ def _measure(load, peers, scale, repeats, loop_images, peer_limit):
 
     def mine():
         return OPS[load.kind](arrays, load.options)
-    out = mine()
-    contenders = [("convpool", "", mine, None)]
-    for name, adapter in peers.items():
-        if load.peers is not None and name not in load.peers:
-            continue
-        contenders += [(name, *entry, None)[:4] for entry in
-                       adapter(load, arrays)]
-    # Warm-up (JAX compiles here), whose result is checked against
-    # convpool's; a peer whose warm-up call takes more than --peer-limit
-    # seconds is left out (its cell says how long), and so is a variant
-    # whose result differs from convpool's (the JSON says by how much).
-    slow, errors, wrong = {}, {}, {}
-    for name, label, fn, check in contenders[1:]:
-        seconds, result = _call(fn)
-        if seconds > peer_limit:
-            slow[name] = seconds
-            continue
-        ours = out if check is None else OPS[load.kind](arrays, check)
-        key = f"{name} {label}".strip()
-        errors[key] = _difference(ours, result)
-        if errors[key] > _tolerance(load, arrays):
-            wrong[key] = errors[key]
-            print(f"{load.name}: {key}'s result differs from convpool's "
-                  f"by {errors[key]:.3g} of its largest value; not timed",
-                  flush=True)
-        del result
-    contenders = [c for c in contenders if c[0] not in slow and
-                  f"{c[0]} {c[1]}".strip() not in wrong]
+    mine_first, out = _call(mine)
+    calls = _peer_calls(load, peers, arrays)
+    limit = max(peer_limit, PEER_LIMIT_X * mine_first)
+    slow, errors = _warm_up(load, arrays, out, calls, limit)
+    checked = arrays
+    if load.check_on is not None:
+        checked = load.check_on(arrays)
+        errors = _check_apart(load, peers, checked)
+    wrong = {k: e for k, e in errors.items()
+             if e > _tolerance(checked)}
+    for key, error in wrong.items():
+        print(f"{load.name}: {key}'s result differs from convpool's by "
+              f"{error:.3g} of its largest value; not timed", flush=True)
+    contenders = [("convpool", "", mine, None)] + [
+        c for c in calls
+        if c[0] not in slow and _key(c[0], c[1]) not in wrong]
     times = interleaved([fn for _, _, fn, _ in contenders], repeats,
                         warmup=0)
     mine_s = times[0]
@@ -145,6 +136,7 @@ def _measure(load, peers, scale, repeats, loop_images, peer_limit):
     out_bytes = sum(a.nbytes for a in outputs)
     row = {
         "name": load.name, "title": load.title, "kind": load.kind,
+        "repeats": repeats,
         "convpool_s": mine_s, "peers_s": {n: peer_s.get(n)
                                           for n in PEER_NAMES},
         "peer_variant": variant, "best_peer": best,
@@ -185,6 +177,51 @@ def _measure(load, peers, scale, repeats, loop_images, peer_limit):
     return row
 
 
+def _peer_calls(load, peers, arrays):
+    """``[(peer, label, call, check options or None), ...]``."""
+    calls = []
+    for name, adapter in peers.items():
+        if load.peers is None or name in load.peers:
+            calls += [(name, *entry, None)[:4]
+                      for entry in adapter(load, arrays)]
+    return calls
+
+
+def _key(name, label):
+    return f"{name} {label}".strip()
+
+
+def _warm_up(load, arrays, out, calls, limit):
+    """Call each peer once (JAX compiles here).  Returns ``(slow,
+    errors)``: the peers whose call took more than ``limit`` seconds
+    (left out; the cell says how long), and each variant's difference
+    from convpool's result ``out`` (unless the workload is checked apart,
+    ``check_on``)."""
+    from .workloads import OPS
+    slow, errors = {}, {}
+    for name, label, fn, check in calls:
+        seconds, result = _call(fn)
+        if seconds > limit:
+            slow[name] = seconds
+        elif load.check_on is None:
+            ours = out if check is None else OPS[load.kind](arrays, check)
+            errors[_key(name, label)] = _difference(ours, result)
+        del result
+    return slow, errors
+
+
+def _check_apart(load, peers, checked):
+    """Each peer variant's difference from convpool on the arrays
+    ``checked`` (``load.check_on`` of the timed ones)."""
+    from .workloads import OPS
+    ours = OPS[load.kind](checked, load.options)
+    errors = {}
+    for name, label, fn, check in _peer_calls(load, peers, checked):
+        mine = ours if check is None else OPS[load.kind](checked, check)
+        errors[_key(name, label)] = _difference(mine, fn())
+    return errors
+
+
 def _call(fn):
     """``(seconds, result)`` of one call."""
     import gc
@@ -217,13 +254,9 @@ def _difference(ours, theirs):
     return worst
 
 
-def _tolerance(load, arrays):
+def _tolerance(arrays):
     """How far a peer's result may be from convpool's, as a share of the
-    largest value: the issues' 1e-9 (float64) and 1e-4 (float32).  A
-    training epoch is a few hundred float32 steps, each adding its rounding
-    to the next: 1e-2."""
-    if load.kind == "train":
-        return 1e-2
+    largest value: the issues' 1e-9 (float64) and 1e-4 (float32)."""
     return 1e-9 if arrays[0].dtype == np.float64 else 1e-4
 
 
@@ -358,9 +391,12 @@ def _markdown(report):
         f"average before {m['load_before'][0]:.2f}, after "
         f"{m['load_after'][0]:.2f}.",
         "",
-        f"Median of {report['repeats']} interleaved runs after a warm-up. "
-        "A peer's time is its faster variant (PyTorch: contiguous NCHW or "
-        "the NHWC view); an empty cell: not installed or not applicable. "
+        f"Median of {report['repeats']} interleaved runs after a warm-up"
+        + _other_repeats(report) + ". "
+        "A peer's time is its faster variant (PyTorch: contiguous "
+        "channels-first tensors or the channels-last view); its warm-up "
+        "result was checked against convpool's (JSON: check_error); an "
+        "empty cell: not installed, not applicable or a wrong result. "
         "ratio = convpool / fastest peer. x floor = convpool time / time "
         "to np.copyto the input and output bytes. extra MiB = tracemalloc "
         "peak minus the output.",
@@ -404,6 +440,12 @@ def _markdown(report):
                   f"{t['speedup']:.1f}x | {'yes' if t['met'] else 'NO'} |"
                   for t in report["spec_tasks"]]
     return "\n".join(lines) + "\n"
+
+
+def _other_repeats(report):
+    other = [f"{r['name']}: {r['repeats']}" for r in report["workloads"]
+             if r.get("repeats", report["repeats"]) != report["repeats"]]
+    return f" ({', '.join(other)})" if other else ""
 
 
 def _write(report, directory):
