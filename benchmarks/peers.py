@@ -184,9 +184,11 @@ def _torch_forward(torch, load, arrays):
         def op(t):
             return F.conv2d(t, w, stride=stride, padding=padding, groups=c)
     back = _last(r)
+    # A picture's result loses the batch axis added above, as convpool's.
+    one = 0 if load.kind == "filter" else slice(None)
 
     def run(t):
-        return lambda: op(t).permute(back).numpy()
+        return lambda: op(t).permute(back)[one].numpy()
     return [(label, run(t), check) for label, t in _channels(torch, x, r)]
 
 
@@ -324,7 +326,7 @@ def _jax_function(jax, load, arrays):
         dn = ("NHWC", "HWIO", "NHWC")
         return jax.jit(lambda a, b: lax.conv_general_dilated(
             a, b, stride, pads, dimension_numbers=dn,
-            feature_group_count=c)), (image[None], w)
+            feature_group_count=c)[0]), (image[None], w)
     r = arrays[0].ndim - 2
     if load.kind in ("conv", "conv_grad"):
         from convpool.layouts import kernel_formats
