@@ -367,6 +367,9 @@ def _peer_cell(r, peer):
     slow = r.get("peers_too_slow_s", {}).get(peer)
     if slow is not None:
         return f"(> {slow:.3g} s)"
+    wrong = [k for k in r.get("peers_wrong", {}) if k.split()[0] == peer]
+    if wrong and r["peers_s"].get(peer) is None:
+        return "(wrong result)"
     return _fmt(r["peers_s"].get(peer), ".4f")
 
 

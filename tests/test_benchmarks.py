@@ -96,3 +96,4 @@ def test_suite_writes_targets_and_leaves_out_a_wrong_peer(
     assert row["best_peer"] == "PyTorch" and row["met"] in (True, False)
     table = (tmp_path / "latest.md").read_text()
     assert "| W12 max_pool3d" in table and "<= 1.00" in table
+    assert "(wrong result)" in table
