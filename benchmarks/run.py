@@ -110,16 +110,8 @@ def _measure(load, peers, scale, repeats, loop_images, peer_limit):
     mine_first, out = _call(mine)
     calls = _peer_calls(load, peers, arrays)
     limit = max(peer_limit, PEER_LIMIT_X * mine_first)
-    slow, errors = _warm_up(load, arrays, out, calls, limit)
-    checked = arrays
-    if load.check_on is not None:
-        checked = load.check_on(arrays)
-        errors = _check_apart(load, peers, checked)
-    wrong = {k: e for k, e in errors.items()
-             if e > _tolerance(checked)}
-    for key, error in wrong.items():
-        print(f"{load.name}: {key}'s result differs from convpool's by "
-              f"{error:.3g} of its largest value; not timed", flush=True)
+    slow, errors, wrong = _warm_up_and_check(load, peers, arrays, out,
+                                             calls, limit)
     contenders = [("convpool", "", mine, None)] + [
         c for c in calls
         if c[0] not in slow and _key(c[0], c[1]) not in wrong]
@@ -189,6 +181,22 @@ def _peer_calls(load, peers, arrays):
 
 def _key(name, label):
     return f"{name} {label}".strip()
+
+
+def _warm_up_and_check(load, peers, arrays, out, calls, limit):
+    """``(slow, errors, wrong)``: the peers too slow to time, each peer
+    variant's difference from convpool, and the variants beyond the
+    tolerance (reported here, left out of the timing)."""
+    slow, errors = _warm_up(load, arrays, out, calls, limit)
+    checked = arrays
+    if load.check_on is not None:
+        checked = load.check_on(arrays)
+        errors = _check_apart(load, peers, checked)
+    wrong = {k: e for k, e in errors.items() if e > _tolerance(checked)}
+    for key, error in wrong.items():
+        print(f"{load.name}: {key}'s result differs from convpool's by "
+              f"{error:.3g} of its largest value; not timed", flush=True)
+    return slow, errors, wrong
 
 
 def _warm_up(load, arrays, out, calls, limit):
