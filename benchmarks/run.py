@@ -27,6 +27,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 TASK_DIR = ROOT / "math" / "convolutions_and_pooling"
 MiB = 1 << 20
 PEER_NAMES = ("PyTorch", "JAX", "OpenCV", "SciPy")
+PEER_LIMIT_X = 10
 
 
 def main(argv=None):
@@ -50,8 +51,9 @@ def main(argv=None):
     for load in WORKLOADS:
         if args.only and load.name not in args.only:
             continue
-        rows.append(_measure(load, peers, scale, repeats, args.loop_images,
-                             args.peer_limit))
+        rows.append(_measure(load, peers, scale,
+                             args.repeats or load.repeats or repeats,
+                             args.loop_images, args.peer_limit))
         print(_line(rows[-1]), flush=True)
     tasks = [] if args.no_tasks else _tasks(scale, args.loop_images)
     machine["load_after"] = os.getloadavg()
@@ -81,7 +83,8 @@ def _parse(argv):
                         "installed one of " + ", ".join(PEER_NAMES) + ")")
     p.add_argument("--peer-limit", type=float, default=10.0,
                    help="leave out a peer whose warm-up call takes longer "
-                        "than this many seconds (default 10)")
+                        "than this many seconds (default 10) and than "
+                        f"{PEER_LIMIT_X} times convpool's first call")
     p.add_argument("--loop-images", type=int, default=5000,
                    help="batch subset the two-loop solution is timed on, "
                         "then extrapolated linearly (default 5000)")
@@ -104,31 +107,28 @@ def _measure(load, peers, scale, repeats, loop_images, peer_limit):
 
     def mine():
         return OPS[load.kind](arrays, load.options)
-    out = mine()
-    contenders = [("convpool", "", mine)]
-    for name, adapter in peers.items():
-        if load.peers is not None and name not in load.peers:
-            continue
-        contenders += [(name, label, fn) for label, fn in
-                       adapter(load, arrays)]
-    # Warm-up (JAX compiles here); a peer whose warm-up call takes more
-    # than --peer-limit seconds is left out: its cell says how long.
-    slow = {}
-    for name, label, fn in contenders[1:]:
-        seconds = time_once(fn)
-        if seconds > peer_limit:
-            slow[name] = seconds
-    contenders = [c for c in contenders if c[0] not in slow]
-    times = interleaved([fn for *_, fn in contenders], repeats, warmup=0)
+    mine_first, out = _call(mine)
+    calls = _peer_calls(load, peers, arrays)
+    limit = max(peer_limit, PEER_LIMIT_X * mine_first)
+    slow, errors, wrong = _warm_up_and_check(load, peers, arrays, out,
+                                             calls, limit)
+    contenders = [("convpool", "", mine, None)] + [
+        c for c in calls
+        if c[0] not in slow and _key(c[0], c[1]) not in wrong]
+    times = interleaved([fn for _, _, fn, _ in contenders], repeats,
+                        warmup=0)
     mine_s = times[0]
     peer_s, variant = {}, {}
-    for (name, label, fn), t in zip(contenders[1:], times[1:]):
+    for (name, label, _, _), t in zip(contenders[1:], times[1:]):
         if name not in peer_s or t < peer_s[name]:
             peer_s[name], variant[name] = t, label
     best = min(peer_s, key=peer_s.get) if peer_s else None
-    floor = copy_floor(arrays, out.shape, out.dtype, repeats)
+    outputs = _arrays(out)
+    floor = copy_floor(arrays, outputs, repeats)
+    out_bytes = sum(a.nbytes for a in outputs)
     row = {
         "name": load.name, "title": load.title, "kind": load.kind,
+        "repeats": repeats,
         "convpool_s": mine_s, "peers_s": {n: peer_s.get(n)
                                           for n in PEER_NAMES},
         "peer_variant": variant, "best_peer": best,
@@ -138,7 +138,8 @@ def _measure(load, peers, scale, repeats, loop_images, peer_limit):
         "target": load.target,
         "gflops": flops(load, arrays, out) / mine_s / 1e9,
         "floor_s": floor, "x_floor": mine_s / floor,
-        "extra_mib": extra_memory(mine, out.nbytes) / MiB,
+        "extra_mib": extra_memory(mine, out_bytes) / MiB,
+        "check_error": errors, "peers_wrong": wrong,
         "shape": [list(a.shape) for a in arrays],
         "dtype": str(arrays[0].dtype),
         "path": _path(load, arrays),
@@ -166,6 +167,105 @@ def _measure(load, peers, scale, repeats, loop_images, peer_limit):
             row.update(loops_target=load.loops_target,
                        loops_met=seconds / mine_s >= load.loops_target)
     return row
+
+
+def _peer_calls(load, peers, arrays):
+    """``[(peer, label, call, check options or None), ...]``."""
+    calls = []
+    for name, adapter in peers.items():
+        if load.peers is None or name in load.peers:
+            calls += [(name, *entry, None)[:4]
+                      for entry in adapter(load, arrays)]
+    return calls
+
+
+def _key(name, label):
+    return f"{name} {label}".strip()
+
+
+def _warm_up_and_check(load, peers, arrays, out, calls, limit):
+    """``(slow, errors, wrong)``: the peers too slow to time, each peer
+    variant's difference from convpool, and the variants beyond the
+    tolerance (reported here, left out of the timing)."""
+    slow, errors = _warm_up(load, arrays, out, calls, limit)
+    checked = arrays
+    if load.check_on is not None:
+        checked = load.check_on(arrays)
+        errors = _check_apart(load, peers, checked)
+    wrong = {k: e for k, e in errors.items() if e > _tolerance(checked)}
+    for key, error in wrong.items():
+        print(f"{load.name}: {key}'s result differs from convpool's by "
+              f"{error:.3g} of its largest value; not timed", flush=True)
+    return slow, errors, wrong
+
+
+def _warm_up(load, arrays, out, calls, limit):
+    """Call each peer once (JAX compiles here).  Returns ``(slow,
+    errors)``: the peers whose call took more than ``limit`` seconds
+    (left out; the cell says how long), and each variant's difference
+    from convpool's result ``out`` (unless the workload is checked apart,
+    ``check_on``)."""
+    from .workloads import OPS
+    slow, errors = {}, {}
+    for name, label, fn, check in calls:
+        seconds, result = _call(fn)
+        if seconds > limit:
+            slow[name] = seconds
+        elif load.check_on is None:
+            ours = out if check is None else OPS[load.kind](arrays, check)
+            errors[_key(name, label)] = _difference(ours, result)
+        del result
+    return slow, errors
+
+
+def _check_apart(load, peers, checked):
+    """Each peer variant's difference from convpool on the arrays
+    ``checked`` (``load.check_on`` of the timed ones)."""
+    from .workloads import OPS
+    ours = OPS[load.kind](checked, load.options)
+    errors = {}
+    for name, label, fn, check in _peer_calls(load, peers, checked):
+        mine = ours if check is None else OPS[load.kind](checked, check)
+        errors[_key(name, label)] = _difference(mine, fn())
+    return errors
+
+
+def _call(fn):
+    """``(seconds, result)`` of one call."""
+    import gc
+    gc.collect()
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def _arrays(result):
+    """A result (an array, device array, or tuple/list of them) as a list
+    of NumPy arrays."""
+    if isinstance(result, (tuple, list)):
+        return [np.asarray(a) for a in result]
+    return [np.asarray(result)]
+
+
+def _difference(ours, theirs):
+    """Largest difference between two results, as a share of the largest
+    magnitude in ours; a peer may return fewer arrays (a gradient without
+    dbias): the ones it returns are compared."""
+    ours, theirs = _arrays(ours), _arrays(theirs)
+    worst = 0.0
+    for a, b in zip(ours, theirs):
+        if a.shape != b.shape:
+            return float("inf")
+        scale = max(float(np.max(np.abs(a), initial=0.0)), 1e-30)
+        diff = np.max(np.abs(a.astype(np.float64) - b), initial=0.0)
+        worst = max(worst, float(diff) / scale)
+    return worst
+
+
+def _tolerance(arrays):
+    """How far a peer's result may be from convpool's, as a share of the
+    largest value: the issues' 1e-9 (float64) and 1e-4 (float32)."""
+    return 1e-9 if arrays[0].dtype == np.float64 else 1e-4
 
 
 def _path(load, arrays):
@@ -275,6 +375,9 @@ def _peer_cell(r, peer):
     slow = r.get("peers_too_slow_s", {}).get(peer)
     if slow is not None:
         return f"(> {slow:.3g} s)"
+    wrong = [k for k in r.get("peers_wrong", {}) if k.split()[0] == peer]
+    if wrong and r["peers_s"].get(peer) is None:
+        return "(wrong result)"
     return _fmt(r["peers_s"].get(peer), ".4f")
 
 
@@ -299,9 +402,12 @@ def _markdown(report):
         f"average before {m['load_before'][0]:.2f}, after "
         f"{m['load_after'][0]:.2f}.",
         "",
-        f"Median of {report['repeats']} interleaved runs after a warm-up. "
-        "A peer's time is its faster variant (PyTorch: contiguous NCHW or "
-        "the NHWC view); an empty cell: not installed or not applicable. "
+        f"Median of {report['repeats']} interleaved runs after a warm-up"
+        + _other_repeats(report) + ". "
+        "A peer's time is its faster variant (PyTorch: contiguous "
+        "channels-first tensors or the channels-last view); its warm-up "
+        "result was checked against convpool's (JSON: check_error); an "
+        "empty cell: not installed, not applicable or a wrong result. "
         "ratio = convpool / fastest peer. x floor = convpool time / time "
         "to np.copyto the input and output bytes. extra MiB = tracemalloc "
         "peak minus the output.",
@@ -345,6 +451,12 @@ def _markdown(report):
                   f"{t['speedup']:.1f}x | {'yes' if t['met'] else 'NO'} |"
                   for t in report["spec_tasks"]]
     return "\n".join(lines) + "\n"
+
+
+def _other_repeats(report):
+    other = [f"{r['name']}: {r['repeats']}" for r in report["workloads"]
+             if r.get("repeats", report["repeats"]) != report["repeats"]]
+    return f" ({', '.join(other)})" if other else ""
 
 
 def _write(report, directory):

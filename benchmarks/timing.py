@@ -47,11 +47,11 @@ def interleaved(fns, repeats, warmup=1, settle=SETTLE):
             for f in fns]
 
 
-def copy_floor(arrays, out_shape, out_dtype, repeats):
-    """Median time of ``np.copyto`` of every input and of an output-sized
-    array into preallocated buffers: reading and writing those bytes once
-    is a floor no convolution can beat."""
-    sources = list(arrays) + [np.ones(out_shape, out_dtype)]
+def copy_floor(arrays, outputs, repeats):
+    """Median time of ``np.copyto`` of every input and of arrays shaped
+    like every output into preallocated buffers: reading and writing those
+    bytes once is a floor no convolution can beat."""
+    sources = list(arrays) + [np.ones(a.shape, a.dtype) for a in outputs]
     targets = [np.empty_like(a) for a in sources]
 
     def copy():
