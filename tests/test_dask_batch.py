@@ -209,6 +209,23 @@ def test_pool_gradients_match_numpy(rank, data):
     same(compute(result), expected)
 
 
+@pytest.mark.parametrize("lazy_indices", [False, True])
+def test_max_pool_gradient_with_the_forwards_indices(lazy_indices):
+    """``indices=`` (NumPy or Dask) is cut along the batch like ``dy``."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((6, 8, 8, 3))
+    y, indices = convpool.max_pool2d(x, 2, return_indices=True)
+    dy = rng.standard_normal(y.shape)
+    expected = grad.pool2d(x, dy, 2, indices=indices)
+    if lazy_indices:
+        indices = da.from_array(indices, chunks=(4, 4, 4, 1))
+    result = grad.pool2d(da.from_array(x, chunks=(2, 8, 8, 3)),
+                         da.from_array(dy, chunks=(3, 4, 4, 3)), 2,
+                         indices=indices)
+    assert isinstance(result, da.Array)
+    np.testing.assert_array_equal(result.compute(), expected)
+
+
 def test_gradient_partial_sums_are_summed_in_float64():
     """float32 partials of dkernels are added in float64, then cast: the
     result is the float64 sum of the per-chunk NumPy partials, rounded
