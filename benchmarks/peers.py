@@ -30,7 +30,6 @@ import os
 
 import numpy as np
 
-from convpool.geometry import ntuple, resolve_padding
 
 __all__ = ["setup", "versions"]
 
@@ -61,6 +60,9 @@ def versions():
 def _pads(load, arrays):
     """Explicit ``(lo, hi)`` pairs, one per spatial axis, and the stride
     tuple, for a workload of any rank."""
+    # Imported here, not at the top: ``--ab`` runs the suite against trees
+    # from before the N-D core, whose geometry module lacks ``ntuple``.
+    from convpool.geometry import ntuple, resolve_padding
     x = arrays[0]
     o = load.options
     if load.kind == "filter":
@@ -80,6 +82,7 @@ def _pads(load, arrays):
 
 
 def _window(load, arrays):
+    from convpool.geometry import ntuple
     return ntuple(load.options["window"], arrays[0].ndim - 2, "window")
 
 

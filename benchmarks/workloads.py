@@ -22,16 +22,13 @@ the tap engine would skip or fuse) unless the workload says otherwise.
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-import inspect
 
 import numpy as np
 
 import convpool
-import convpool.grad
-import convpool.nn
 
 __all__ = ["Workload", "WORKLOADS", "OPS", "flops", "gaussian", "lenet",
-           "LENET_SGD", "POOL_GRAD_INDICES"]
+           "LENET_SGD"]
 
 
 @dataclass(frozen=True)
@@ -67,16 +64,11 @@ def _rank(arrays):
     return arrays[0].ndim - 2
 
 
-# Whether ``convpool.grad.pool2d`` takes the forward's argmax ``indices=``
-# (as PyTorch's backward does); then the max-pool gradient workloads pass
-# indices computed outside the timing, like PyTorch's saved ones.
-POOL_GRAD_INDICES = "indices" in inspect.signature(
-    convpool.grad.pool2d).parameters
-
-
 def _pool_grad(arrays, options):
+    # The max-pool gradient takes the forward's argmax indices, computed
+    # outside the timing, as PyTorch's backward takes its saved ones.
     x, dy = arrays[:2]
-    if POOL_GRAD_INDICES and options.get("mode") == "max":
+    if options.get("mode") == "max":
         return convpool.grad.pool2d(x, dy, indices=arrays[2], **options)
     return convpool.grad.pool2d(x, dy, **options)
 
@@ -199,14 +191,13 @@ def _conv_grad_data(shape, kernel, options, dtype=np.float32):
 
 
 def _pool_grad_data(shape, options):
-    """``(x, dy)``, and the forward's argmax indices when convpool's
-    gradient takes them (``POOL_GRAD_INDICES``)."""
+    """``(x, dy)``, and for max pooling the forward's argmax indices."""
     def make(scale, rng):
         x, = _pool_data(shape)(scale, rng)
         window = options["window"]
         rest = {k: v for k, v in options.items()
                 if k not in ("window", "mode")}
-        if POOL_GRAD_INDICES and options["mode"] == "max":
+        if options["mode"] == "max":
             y, indices = convpool.max_pool2d(x, window, return_indices=True,
                                              **rest)
             return x, _normal(rng, y.shape), indices
@@ -304,10 +295,9 @@ WORKLOADS = [
              _conv_grad_data((64, 56, 56, 64), (3, 3, 64, 64), SAME),
              SAME, target=1.5),
     Workload("W4b", "W4max backward: max pool 2x2/2 on 10000x32x32x3 ("
-             + ("convpool: scatter with the forward's indices"
-                if POOL_GRAD_INDICES else "convpool: argmax + scatter")
-             + "; PyTorch: scatter with the forward's saved indices; "
-             "JAX: select_and_scatter_add, argmax included)", "pool_grad",
+             "convpool: scatter with the forward's indices; PyTorch: "
+             "scatter with the forward's saved indices; JAX: "
+             "select_and_scatter_add, argmax included)", "pool_grad",
              _pool_grad_data((10000, 32, 32, 3), MAX2), MAX2, target=1.0),
     Workload("W15", "LeNet-5 training epoch, 60000x28x28x1 float32, batch "
              "128, SGD lr 0.01 momentum 0.9", "train",
