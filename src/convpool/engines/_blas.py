@@ -16,6 +16,18 @@ W1).  The function comes from the library threadpoolctl found, with the
 symbol affixes threadpoolctl itself resolved: nothing is guessed.  When
 no OpenBLAS is loaded, ``axpy_available`` is False and the planner does
 not offer the 'axpy' path.
+
+Same bits wherever an item falls.  A result must not depend on how a
+batch is cut or on ``threads``, so an item must get the same arithmetic at
+the head, middle or tail of any call.  BLAS does not promise that: on
+Haswell and Zen cores OpenBLAS runs whole groups of 32 float32 (16
+float64) items with fused multiply-adds and the rest of a call with a
+multiply and an add, so the last items of a call round differently.  The
+first use of a dtype measures that group (``grain``): the smallest count
+such that calls of whole groups, at any offset, give every item the bits
+of one long call.  ``axpy_function`` then runs the whole groups in place
+and a call's last partial group padded out to one whole group in a small
+buffer.  Where no group up to 128 items is enough, axpy is not offered.
 """
 
 import contextlib
@@ -25,7 +37,8 @@ import threading
 
 import numpy as np
 
-__all__ = ["one_blas_thread", "blas_threads", "axpy_available", "AxpyPlan"]
+__all__ = ["one_blas_thread", "blas_threads", "axpy_available",
+           "axpy_function", "AxpyPlan", "column_grain", "grained_matmul"]
 
 _lock = threading.Lock()
 _state = {"libs": None, "depth": 0, "saved": None}
@@ -105,15 +118,131 @@ def _axpy_function(dtype):
     return None
 
 
+# Largest group of items ``_grain`` tries; a bigger one is not looked for.
+MAX_GRAIN = 128
+
+
+def _grain(blas, dtype):
+    """The smallest group count (1, 2, 4, ..., ``MAX_GRAIN``) such that
+    ``blas`` calls over whole groups give every item the bits it gets in
+    one long call, at every offset of the first 64 items; None if none
+    does.  Random data: a multiply and an add round differently from a
+    fused multiply-add on a good share of items, so a kernel that mixes
+    them is caught."""
+    rng = np.random.default_rng(0)
+    n = 32 * MAX_GRAIN
+    x = rng.standard_normal(n + 2 * MAX_GRAIN).astype(dtype)
+    y0 = rng.standard_normal(x.size).astype(dtype)
+    a, item = 0.7310585786300049, dtype.itemsize
+    whole = y0.copy()
+    blas(n, a, x.ctypes.data, 1, whole.ctypes.data, 1)
+    grain = 1
+    while grain <= MAX_GRAIN:
+        if all(_same_items(blas, a, x, y0, whole, start, length, item)
+               for start in range(64)
+               for length in range(grain, 4 * grain + 1, grain)):
+            return grain
+        grain *= 2
+    return None
+
+
+def _same_items(blas, a, x, y0, whole, start, length, item):
+    y = y0.copy()
+    blas(length, a, x.ctypes.data + start * item, 1,
+         y.ctypes.data + start * item, 1)
+    return np.array_equal(y[start:start + length],
+                          whole[start:start + length])
+
+
+class _GrainAxpy:
+    """``y += a * x`` over ``n`` items at addresses ``x`` and ``y``, every
+    item with the arithmetic of a long call: whole groups of ``grain``
+    items in place, the last partial group padded to a whole one in a
+    small buffer (see the module notes)."""
+
+    def __init__(self, blas, dtype, grain):
+        self.blas, self.dtype, self.grain = blas, dtype, grain
+
+    def __call__(self, n, a, x, y):
+        grain, item = self.grain, self.dtype.itemsize
+        body = n - n % grain
+        if body:
+            self.blas(body, a, x, 1, y, 1)
+        rest = n - body
+        if rest:
+            px, py = np.zeros((2, grain), self.dtype)
+            ctypes.memmove(px.ctypes.data, x + body * item, rest * item)
+            ctypes.memmove(py.ctypes.data, y + body * item, rest * item)
+            self.blas(grain, a, px.ctypes.data, 1, py.ctypes.data, 1)
+            ctypes.memmove(y + body * item, py.ctypes.data, rest * item)
+
+
 _functions = {}
+
+
+def axpy_function(dtype):
+    """``axpy(n, a, x, y)``: ``y += a * x`` over ``n`` items at raw
+    addresses, each item's bits independent of where it falls in a call;
+    None where BLAS axpy is not loaded or cannot promise that."""
+    dtype = np.dtype(dtype)
+    if dtype not in _functions:
+        blas = _axpy_function(dtype)
+        grain = None if blas is None else _grain(blas, dtype)
+        _functions[dtype] = (None if grain is None
+                             else _GrainAxpy(blas, dtype, grain))
+    return _functions[dtype]
 
 
 def axpy_available(dtype):
     """Whether ``AxpyPlan`` can run for ``dtype``."""
+    return axpy_function(dtype) is not None
+
+
+_column_grains = {}
+
+
+def column_grain(m, k, dtype):
+    """The smallest column count (1, 2, 4, ..., 64) such that products
+    ``(m, k) @ (k, n)`` with ``n`` a multiple of it give every output
+    column the bits it gets in one wide product, at every column offset
+    tried; None if none does.  On Haswell and Zen cores OpenBLAS's sgemm
+    rounds the last ``n % 8`` columns of a product another way, so a
+    column's bits would depend on the product's width."""
     dtype = np.dtype(dtype)
-    if dtype not in _functions:
-        _functions[dtype] = _axpy_function(dtype)
-    return _functions[dtype] is not None
+    key = (m, k, dtype)
+    if key not in _column_grains:
+        rng = np.random.default_rng(0)
+        a = rng.standard_normal((m, k)).astype(dtype)
+        b = rng.standard_normal((k, 1024)).astype(dtype)
+        wide = a @ b
+        grain, found = 1, None
+        while grain <= 64 and found is None:
+            if all(np.array_equal(a @ b[:, s:s + n], wide[:, s:s + n])
+                   for s in range(0, 48, 3)
+                   for n in range(grain, 4 * grain + 1, grain)):
+                found = grain
+            grain *= 2
+        _column_grains[key] = found
+    return _column_grains[key]
+
+
+def grained_matmul(a, b, out):
+    """``out = a @ b`` for ``a`` (M, K) and ``b``, ``out`` (..., K, N)
+    and (..., M, N), every output column with the bits of one wide
+    product whatever ``N`` is: whole groups of ``column_grain`` columns
+    in place, the rest padded to one group in a small buffer.  Where no
+    grain is found, one plain product."""
+    m, k = a.shape
+    n = b.shape[-1]
+    grain = column_grain(m, k, a.dtype)
+    rest = 0 if grain is None else n % grain
+    body = n - rest
+    if body:
+        np.matmul(a, b[..., :body], out=out[..., :body])
+    if rest:
+        pad = np.zeros(b.shape[:-1] + (grain,), b.dtype)
+        pad[..., :rest] = b[..., body:]
+        out[..., body:] = np.matmul(a, pad)[..., :rest]
 
 
 class AxpyPlan:
@@ -142,7 +271,7 @@ class AxpyPlan:
                 raise ValueError("axpy pass outside its source array")
         self.layout = (tuple(shape), tuple(strides), dtype)
         self.size, self.steps = size, list(steps)
-        self.kernel = _functions[dtype]
+        self.kernel = axpy_function(dtype)
 
     def run(self, source, y):
         if (source.shape, source.strides, source.dtype) != self.layout:
@@ -154,7 +283,7 @@ class AxpyPlan:
         kernel, size = self.kernel, self.size
         base, address = source.ctypes.data, y.ctypes.data
         for offset, weight in self.steps:
-            kernel(size, weight, base + offset, 1, address, 1)
+            kernel(size, weight, base + offset, address)
 
 
 def _c_strides(shape, itemsize):

@@ -11,7 +11,7 @@ column tap ``j``): no de-interleaving, no per-row calls.
 
 import numpy as np
 
-from ._blas import _axpy_function
+from ._blas import axpy_function
 
 __all__ = ["padded_index", "fill_padded", "runs", "WeightedPass",
            "band_rows", "all_finite"]
@@ -99,9 +99,7 @@ class WeightedPass:
 
     def __init__(self, dtype):
         self.dtype = np.dtype(dtype)
-        blas = _axpy_function(self.dtype)
-        self.axpy = None if blas is None else (
-            lambda n, a, x, y: blas(n, a, x, 1, y, 1))
+        self.axpy = axpy_function(self.dtype)
 
     def __call__(self, dst, terms, tmp):
         first = True

@@ -15,6 +15,7 @@ product per band (``_ColumnPass``) rather than ``KH`` axpy passes.
 
 import numpy as np
 
+from ._blas import grained_matmul
 from ._picture import all_finite, padded_index, runs, WeightedPass
 from .tiled import BLOCK_ROWS, run_bands, write_rows
 
@@ -171,7 +172,9 @@ class _ColumnPass:
         view = np.lib.stride_tricks.as_strided(
             src, (nb, k, line), (m * line * it, line * it, it),
             writeable=False)
-        np.matmul(self.mat, view, out=dst[:nb * m * line].reshape(
+        # Bands may read the picture in place (``line`` its width) or
+        # padded (wider): each column's bits must not depend on which.
+        grained_matmul(self.mat, view, dst[:nb * m * line].reshape(
             nb, m, line))
 
 
