@@ -65,6 +65,32 @@ def torch_conv_grads(x, w, dy, case):
 @FEW
 @given(conv_cases())
 def test_conv_grad_matches_torch_autograd(case):
+    check_conv_grad(case)
+
+
+@FEW
+@given(conv_cases(), st.integers(1, 2), st.integers(4, 8))
+def test_stacked_kernel_grad_matches_torch_autograd(case, cg, fg):
+    """One or two channels and four or more filters at stride 1: the
+    kernel gradient's taps stacked into one product (``_add_stacked``),
+    also in pieces smaller than a chunk."""
+    case = dict(case, groups=1, cg=cg, fg=fg, stride=(1,) * case["rank"])
+    case["pads"] = resolve_padding(case["padding"], case["spatial"],
+                                   case["k"], case["stride"],
+                                   case["dilation"])
+    assume(all(n + lo + hi >= (kk - 1) * d + 1 for n, (lo, hi), kk, d
+               in zip(case["spatial"], case["pads"], case["k"],
+                      case["dilation"])))
+    check_conv_grad(case)
+    saved = grad.STACK_BYTES
+    try:
+        grad.STACK_BYTES = 64
+        check_conv_grad(case)
+    finally:
+        grad.STACK_BYTES = saved
+
+
+def check_conv_grad(case):
     rng = np.random.default_rng(case["seed"])
     g, dtype = case["groups"], case["dtype"]
     x_t = rng.standard_normal((case["n"], g * case["cg"], *case["spatial"]))
@@ -427,11 +453,12 @@ def test_max_pool_grad_bits_do_not_depend_on_threads(monkeypatch, threads):
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
 @pytest.mark.parametrize("stride", [1, 2])
+@pytest.mark.parametrize("c, f", [(3, 4), (1, 6)])   # (1, 6): stacked taps
 def test_kernel_grad_bits_do_not_depend_on_threads(monkeypatch, threads,
-                                                   stride):
+                                                   stride, c, f):
     rng = np.random.default_rng(4)
-    x = rng.standard_normal((11, 9, 9, 3)).astype(np.float32)
-    k = rng.standard_normal((3, 3, 3, 4)).astype(np.float32)
+    x = rng.standard_normal((11, 9, 9, c)).astype(np.float32)
+    k = rng.standard_normal((3, 3, c, f)).astype(np.float32)
     dy = convpool.conv2d(x, k, padding="same", stride=stride)
     dy = rng.standard_normal(dy.shape).astype(np.float32)
     monkeypatch.setattr(grad, "FLAT_BUDGET", 1)
