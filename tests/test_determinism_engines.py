@@ -79,3 +79,22 @@ def test_pooling_same_bits_for_any_threads_and_batch_cut(mode, dtype):
         pieces = np.concatenate([pool(x[i:i + n], 2)
                                  for i in range(0, 100, n)])
         np.testing.assert_array_equal(pieces, whole)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_banded_bands_of_one_image_same_bits(dtype):
+    """A wide layer (W5's 56x56x64) is cut into bands of rows inside each
+    image; the band's product height is fixed by the one-thread budget,
+    so threads 1-3 and any batch cut give the same bits."""
+    rng = np.random.default_rng(1)
+    x = rng.random((3, 56, 56, 64)).astype(dtype)
+    k = rng.standard_normal((3, 3, 64, 64)).astype(dtype)
+
+    def conv(part, threads):
+        return convpool.conv2d(part, k, padding="same", engine="banded",
+                               threads=threads)
+    whole = conv(x, 1)
+    for threads in (2, 3):
+        np.testing.assert_array_equal(conv(x, threads), whole)
+    np.testing.assert_array_equal(
+        np.concatenate([conv(x[:1], 2), conv(x[1:], 1)]), whole)
