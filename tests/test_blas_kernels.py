@@ -3,9 +3,11 @@
 OpenBLAS's Haswell and Zen kernels run axpy over whole groups of 32
 float32 (16 float64) items with fused multiply-adds and a call's last
 items with a multiply and an add, and their sgemm rounds the last
-columns of a product another way.  A result cut into blocks by threads
-or batch chunks would then change its last bits with the cut.
-``_blas`` measures each kernel's group once and pads partial groups.
+columns of a product, and rows by their place in it, another way.  A
+result cut into blocks by threads or batch chunks would then change its
+last bits with the cut.  ``_blas`` measures each kernel's axpy group and
+column group once and pads partial groups, and runs float32 row products
+in float64 where sgemm rounds rows by place.
 
 Two kinds of test: a stand-in BLAS written here that mixes the two
 roundings exactly so (the grain logic, on any machine), and the real
@@ -150,6 +152,21 @@ HASWELL_CHECK = textwrap.dedent("""
                                                 threads=1 + (i // n) % 2)
                                 for i in range(0, 100, n)])
         assert np.array_equal(parts, whole), n
+    assert _blas.widened(np.float32) == np.float64
+    x = rng.standard_normal((40, 13, 12, 16)).astype(np.float32)
+    w = rng.standard_normal((3, 3, 16, 8)).astype(np.float32)
+    for engine in ("im2col", "banded", "planar"):
+        whole = convpool.conv2d(x, w, padding="same", engine=engine,
+                                threads=1)
+        assert whole.dtype == np.float32
+        assert np.array_equal(convpool.conv2d(x, w, padding="same",
+                                              engine=engine, threads=2),
+                              whole), engine
+        parts = np.concatenate([convpool.conv2d(x[i:i + 7], w,
+                                                padding="same",
+                                                engine=engine, threads=2)
+                                for i in range(0, 40, 7)])
+        assert np.array_equal(parts, whole), engine
     image = rng.random((301, 203, 3)).astype(np.float32)
     g = np.exp(-np.arange(-3, 4) ** 2 / 4.5)
     kernel = np.outer(g, g).astype(np.float32)
@@ -168,8 +185,9 @@ HASWELL_CHECK = textwrap.dedent("""
                     reason="this CPU cannot run OpenBLAS's Haswell kernels")
 def test_thread_and_batch_bits_on_haswell_kernels():
     """The real OpenBLAS on its Haswell kernels (those of many AVX2 CPUs):
-    axpy's group is found, and axpy and filter2d paths keep their bits
-    across threads and batch cuts."""
+    axpy's group is found, float32 products are widened, and the axpy,
+    GEMM and filter2d paths keep their bits across threads and batch
+    cuts."""
     if not _blas.axpy_available(np.float32):
         pytest.skip("no OpenBLAS axpy")
     env = dict(os.environ, OPENBLAS_CORETYPE="Haswell")
@@ -177,3 +195,25 @@ def test_thread_and_batch_bits_on_haswell_kernels():
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.strip() == "ok"
+
+
+def test_widened_products_round_once_from_float64(monkeypatch):
+    """Where float32 rows lose their bits by place (as on Haswell),
+    ``matmul_rows`` runs the float32 products in float64 and rounds each
+    result once; float64 and machines whose rows keep their bits are
+    unchanged."""
+    from convpool.engines._parallel import Scratch
+    from convpool.engines.base import matmul_rows
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((3, 70, 27)).astype(np.float32)
+    b = rng.standard_normal((27, 8)).astype(np.float32)
+    monkeypatch.setitem(_blas._row_bits, np.dtype(np.float32), False)
+    monkeypatch.setitem(_blas._row_bits, np.dtype(np.float64), True)
+    assert _blas.widened(np.float32) == np.float64
+    assert _blas.widened(np.float64) == np.float64
+    out = np.empty((3, 70, 8), np.float32)
+    matmul_rows(a, b, out, Scratch(), 16)
+    want = (a.astype(np.float64) @ b.astype(np.float64)).astype(np.float32)
+    np.testing.assert_array_equal(out, want)
+    monkeypatch.setitem(_blas._row_bits, np.dtype(np.float32), True)
+    assert _blas.widened(np.float32) == np.float32

@@ -266,7 +266,9 @@ def test_pool_grad_finite_differences(rank, keywords):
     def loss():
         return np.vdot(pool(x, 3, **keywords), dy)
     dx = getattr(grad, f"pool{rank}d")(x, dy, 3, **keywords)
-    np.testing.assert_allclose(dx, numeric_gradient(loss, x), atol=1e-7)
+    # The central differences' own error reaches 1e-7 here (cells up to
+    # 35, a step of 1e-6; 1.3e-7 with OpenBLAS's Haswell ddot).
+    np.testing.assert_allclose(dx, numeric_gradient(loss, x), atol=1e-6)
 
 
 def test_max_pool_grad_ties_and_nan_follow_pytorch():

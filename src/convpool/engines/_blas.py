@@ -38,7 +38,8 @@ import threading
 import numpy as np
 
 __all__ = ["one_blas_thread", "blas_threads", "axpy_available",
-           "axpy_function", "AxpyPlan", "column_grain", "grained_matmul"]
+           "axpy_function", "AxpyPlan", "column_grain", "grained_matmul",
+           "rows_keep_bits", "widened"]
 
 _lock = threading.Lock()
 _state = {"libs": None, "depth": 0, "saved": None}
@@ -243,6 +244,48 @@ def grained_matmul(a, b, out):
         pad = np.zeros(b.shape[:-1] + (grain,), b.dtype)
         pad[..., :rest] = b[..., body:]
         out[..., body:] = np.matmul(a, pad)[..., :rest]
+
+
+_row_bits = {}
+
+
+def rows_keep_bits(dtype):
+    """Whether this BLAS's products give a row the same bits at any
+    offset among products of one height, for ``dtype``: a few shapes of
+    the conv engines' products (row- and column-major left operands),
+    probed once.  True on OpenBLAS's SkylakeX kernels; False for float32
+    on its Haswell and Zen kernels, whose sgemm computes rows in groups
+    of 12 (or 6) with the last rows and some positions rounded another
+    way."""
+    dtype = np.dtype(dtype)
+    if dtype not in _row_bits:
+        rng = np.random.default_rng(1)
+        same = True
+        for h, k, n in [(16, 9, 3), (64, 27, 8), (64, 16, 16), (256, 9, 9),
+                        (32, 100, 24)]:
+            rows = rng.standard_normal((h + 16, k)).astype(dtype)
+            b = rng.standard_normal((k, n)).astype(dtype)
+            for a in (rows, np.asfortranarray(rows)):
+                first = a[:h] @ b
+                same = same and all(
+                    np.array_equal((a[off:off + h] @ b)[:h - off],
+                                   first[off:])
+                    for off in (1, 5, 12))
+        _row_bits[dtype] = same
+    return _row_bits[dtype]
+
+
+def widened(dtype):
+    """The dtype products of ``dtype`` run in so that every row keeps its
+    bits wherever it falls: ``dtype`` itself, or float64 for float32 and
+    float16 where only float64 products keep them (each result is then
+    rounded once, from float64)."""
+    dtype = np.dtype(dtype)
+    if (dtype.kind == "f" and dtype.itemsize < 8 and not rows_keep_bits(
+            np.float32 if dtype.itemsize == 4 else dtype)
+            and rows_keep_bits(np.float64)):
+        return np.dtype(np.float64)
+    return dtype
 
 
 class AxpyPlan:

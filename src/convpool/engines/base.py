@@ -14,6 +14,8 @@ from typing import NamedTuple, Protocol
 
 import numpy as np
 
+from ._blas import widened
+
 __all__ = ["ConvProblem", "ConvEngine", "write_out", "matmul_rows",
            "product_height"]
 
@@ -77,9 +79,11 @@ def write_out(result, dst, bias):
 # OpenBLAS computes a row's bits differently for short products (its
 # small-matrix kernels, gemv for one row), but products of one height agree
 # bitwise at any offset (measured for 1 to 800 columns, float32 and
-# float64).  With every product of a call equally tall, however the batch
-# is cut into blocks and the blocks into threads, each output cell goes
-# through the same arithmetic.
+# float64, on its SkylakeX kernels).  With every product of a call equally
+# tall, however the batch is cut into blocks and the blocks into threads,
+# each output cell goes through the same arithmetic.  Where float32
+# products do not agree so (OpenBLAS's Haswell and Zen sgemm: probed by
+# ``_blas.rows_keep_bits``), float32 products run in float64.
 PRODUCT_ROWS = 16
 # Each product does at least this many multiply-adds, or per-call overhead
 # dominates (W3's 21x15 bands: 0.83 s at 16 rows, 0.46 s at 64-256) ...
@@ -117,6 +121,15 @@ def matmul_rows(a, b, out, scratch, height, column_major=None):
     (..., K, M) array; None infers it from ``a``'s strides, which is
     ambiguous when ``a`` has one row.
     """
+    wide = widened(a.dtype)
+    if wide != a.dtype:
+        # This BLAS rounds a float32 row by its place in a product: the
+        # same products in float64, each result rounded once.
+        res = np.empty(out.shape, wide)
+        matmul_rows(a.astype(wide), b.astype(wide), res, scratch, height,
+                    column_major)
+        np.copyto(out, res, casting="unsafe")
+        return
     m = a.shape[-2]
     full = m - m % height
     if full:
