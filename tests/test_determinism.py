@@ -250,3 +250,31 @@ def test_random_conv_problems_same_bits(case):
     m = min(case["cut"], case["n"] - 1)
     assert_same_bits(np.concatenate([call(x[:m]), call(x[m:])]), whole,
                      "split at %d %r" % (m, case))
+
+
+@pytest.mark.parametrize("mode", ["max", "avg"])
+def test_pool3d_blocks_on_threads_keep_bits(monkeypatch, mode):
+    """3-D pooling cut into many depth blocks pooled one per thread (tiny
+    blocks forced): the loop reference's values and the same bits for
+    1-3 threads, with NaN, inf and -0.0 cells (a maximum starts from a
+    copy of its first depth tap, which must keep them)."""
+    from convpool.engines import fold
+    from reference import ref_pool
+    monkeypatch.setattr(fold, "POOL_DEPTH_BYTES", 1)
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((2, 7, 9, 8, 3)).astype(np.float32)
+    x[0, 1, 2, 3, 0] = np.nan
+    x[1, 4, 0, 0, 2] = np.inf
+    x[1, 2:4, 4:6, 4:6, 1] = -0.0
+    runs = [convpool.pool3d(x, 2, stride=(2, 1, 2), padding="same",
+                            mode=mode, threads=t) for t in (1, 2, 3)]
+    for other in runs[1:]:
+        np.testing.assert_array_equal(other, runs[0])
+        assert np.array_equal(np.signbit(other), np.signbit(runs[0]))
+    pads = convpool.geometry.resolve_padding("same", x.shape[1:4],
+                                             (2, 2, 2), (2, 1, 2), (1, 1, 1))
+    want = ref_pool(x, (2, 2, 2), (2, 1, 2), pads, mode=mode)
+    np.testing.assert_allclose(runs[0], want, rtol=1e-6, atol=1e-6)
+    if mode == "max":
+        assert np.isnan(runs[0][0, 0, 2, 1, 0])
+        assert np.signbit(runs[0][1, 1, 4, 2, 1])

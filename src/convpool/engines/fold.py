@@ -20,6 +20,7 @@ import numpy as np
 from ..geometry import window_counts
 from ..windows import axis_taps, with_unit_axis
 from .conv import conv_nhwc
+from ._parallel import run_blocks
 from .pool import pool_nhwc
 
 __all__ = ["conv_channels_last", "pool_channels_last", "fold_depth", "as_2d",
@@ -70,12 +71,14 @@ def _signal_pieces(x, out, k, stride, dilation, pads):
         yield x[:, a:b], out[:, o0:o1], (a - start, min(stop - b, pads[1]))
 
 
-def _depth_chunks(n, od, item_bytes, merged):
+def _depth_chunks(n, od, item_bytes, merged, budget=None):
     """``(n0, n1, d0, d1)`` blocks of (image, output depth) of at most
-    ``GATHER_BYTES`` gathered bytes: whole images when the output's
-    (image, depth) axes merge into one view, else depth runs of one image.
-    Sizes come from the per-image problem only, never from N or threads."""
-    per = max(1, GATHER_BYTES // max(1, item_bytes))
+    ``budget`` (``GATHER_BYTES``) gathered bytes: whole images when the
+    output's (image, depth) axes merge into one view, else depth runs of
+    one image.  Sizes come from the per-image problem only, never from N
+    or threads."""
+    budget = GATHER_BYTES if budget is None else budget
+    per = max(1, budget // max(1, item_bytes))
     if merged and per >= od:
         step = per // od
         for n0 in range(0, n, step):
@@ -168,8 +171,19 @@ def pool_channels_last(x, out, window, stride, dilation, pads, mode,
                        count_include_pad, dtype, threads)
 
 
+# Bytes of depth-reduced planes per pooling block: the block is pooled in
+# 2-D while it is still in cache.
+POOL_DEPTH_BYTES = 1 << 20
+
+
 def _pool_by_depth(x, out, window, stride, dilation, pads, mode,
                    count_include_pad, dtype, threads):
+    """3-D pooling as a max or sum along depth into a cache-sized block,
+    then the 2-D pool of that block; blocks run on the threads (each
+    pooled on one), or one after another with the 2-D pool threaded when
+    there are too few.  The blocks come from the per-image problem and
+    every cell is reduced in the same order, so the bits do not depend on
+    ``threads``."""
     n, d, h, wd, c = x.shape
     od = out.shape[1]
     depth_taps = axis_taps(d, window[0], od, stride[0], dilation[0],
@@ -179,13 +193,17 @@ def _pool_by_depth(x, out, window, stride, dilation, pads, mode,
             d, window[0], od, stride[0], *pads[0], count_include_pad,
             dilation[0]), dtype)
     item_bytes = h * wd * c * np.dtype(dtype).itemsize
-    for n0, n1, d0, d1 in _depth_chunks(n, od, item_bytes, _merges(out)):
-        buf = _reduce_depth(x[n0:n1], depth_taps, stride[0], d0, d1, mode,
-                            dtype)
+    blocks = list(_depth_chunks(n, od, item_bytes, _merges(out),
+                                POOL_DEPTH_BYTES))
+    inner = 1 if len(blocks) >= threads else threads
+
+    def work(n0, n1, d0, d1, scratch):
+        buf = scratch.get("depth", (n1 - n0, d1 - d0, h, wd, c), dtype)
+        _reduce_depth(x[n0:n1], depth_taps, stride[0], d0, d1, mode, buf)
         block = out[n0:n1, d0:d1]
         flat = block.reshape((-1,) + block.shape[2:])
         pool_nhwc(buf.reshape(-1, h, wd, c), flat, window[1:], stride[1:],
-                  pads[1:], mode, count_include_pad, dtype, threads,
+                  pads[1:], mode, count_include_pad, dtype, inner,
                   dilation=dilation[1:])
         if mode == "avg":
             # The 2-D pass divided by the (H, W) counts; the depth count
@@ -193,28 +211,30 @@ def _pool_by_depth(x, out, window, stride, dilation, pads, mode,
             with np.errstate(invalid="ignore", divide="ignore",
                              over="ignore"):
                 block /= counts[d0:d1, None, None, None].astype(block.dtype)
+    run_blocks(work, blocks, 1 if inner > 1 else threads)
 
 
-def _reduce_depth(x, depth_taps, stride, d0, d1, mode, dtype):
-    """Max or sum over the window's depth taps, for output depths
-    ``[d0, d1)`` of every image in ``x``."""
-    n, _, h, wd, c = x.shape
+def _reduce_depth(x, depth_taps, stride, d0, d1, mode, buf):
+    """Max or sum over the window's depth taps into ``buf``, for output
+    depths ``[d0, d1)`` of every image in ``x``.  A maximum starts from
+    the first tap that covers every output depth (a copy: the maximum of
+    -inf and a cell is the cell, NaN and -0.0 included); a sum starts
+    from 0, so that a sum of -0.0 cells is 0.0 as everywhere else."""
     combine = np.maximum if mode == "max" else np.add
-    buf = None
+    spans = [span for span in (_clip(t, stride, d0, d1)
+                               for t in depth_taps if t is not None)
+             if span[0] is not None]
+    start = 0
+    if (mode == "max" and spans and spans[0][0].start == 0
+            and spans[0][0].stop == d1 - d0):
+        np.copyto(buf, x[:, spans[0][1]], casting="unsafe")
+        start = 1
+    else:
+        buf.fill(_identity(mode, buf.dtype))
     with np.errstate(invalid="ignore", over="ignore"):
-        for span in depth_taps:
-            if span is None:
-                continue
-            o_sl, i_sl = _clip(span, stride, d0, d1)
-            if o_sl is None:
-                continue
-            if buf is None:
-                buf = np.full((n, d1 - d0, h, wd, c), _identity(mode, dtype),
-                              dtype)
+        for o_sl, i_sl in spans[start:]:
             combine(buf[:, o_sl], x[:, i_sl], out=buf[:, o_sl],
                     casting="unsafe")
-    if buf is None:
-        buf = np.full((n, d1 - d0, h, wd, c), _identity(mode, dtype), dtype)
     return buf
 
 
