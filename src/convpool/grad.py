@@ -23,6 +23,8 @@ second slow path:
   (:mod:`convpool.unpool`).
 """
 
+import functools
+
 import numpy as np
 
 from . import layouts
@@ -96,8 +98,21 @@ def conv(rank, x, kernels, dy, *, stride=1, padding="valid", dilation=1,
                      threads)
     dk = np.ascontiguousarray(from_canonical(dk, kernel_format),
                               dtype)
-    db = dyc.sum(axis=tuple(range(rank + 1)), dtype=v.compute_dtype(dyc))
-    return dx, dk, db.astype(dtype)
+    return dx, dk, bias_grad(dyc).astype(dtype)
+
+
+def bias_grad(dy):
+    """``dy`` (N, *O, F) summed over all but its last axis, in the compute
+    dtype.  One BLAS product with a vector of ones: NumPy's sum over the
+    leading axes of a (cells, F) array runs an inner loop of F items per
+    cell (LeNet-5's first layer: 1.5 ms of a 7 ms gradient, 0.2 ms so).
+    On one BLAS thread, so the bits do not depend on BLAS's threads."""
+    work = v.compute_dtype(dy)
+    rows = dy.reshape(-1, dy.shape[-1]).astype(work, copy=False)
+    if work.kind != "f" or not rows.size:
+        return rows.sum(axis=0, dtype=work)
+    with one_blas_thread():
+        return np.ones(len(rows), work) @ rows
 
 
 def fold_padding(g, spatial, pads, mode):
@@ -236,12 +251,19 @@ def _add_flat(acc, x, dy, k_shape, dilation, pads, work, scratch):
              enumerate(dilation)]
     reach = int(np.dot(np.subtract(k_shape, 1), steps))
     m = len(rows_x) - reach
-    offsets = [int(np.dot(tap, steps)) for tap in np.ndindex(*k_shape)]
+    offsets = _tap_offsets(tuple(k_shape), tuple(steps))
     if c <= STACK_MAX_CHANNELS and f >= STACK_MIN_FILTERS:
         _add_stacked(acc, rows_x, rows_dy, offsets, m, scratch)
         return
     for t, offset in enumerate(offsets):
         acc[t, 0] += rows_x[offset:offset + m].T @ rows_dy[:m]
+
+
+@functools.lru_cache(maxsize=64)
+def _tap_offsets(k_shape, steps):
+    """Each kernel tap's flat offset in the padded grid (the same for every
+    chunk of a call: worked out once, not per chunk)."""
+    return [int(np.dot(tap, steps)) for tap in np.ndindex(*k_shape)]
 
 
 def _add_stacked(acc, rows_x, rows_dy, offsets, m, scratch):
