@@ -8,6 +8,8 @@ rows differently), so each output cell goes through the same arithmetic
 wherever its image falls in a block.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -98,3 +100,27 @@ def test_banded_bands_of_one_image_same_bits(dtype):
         np.testing.assert_array_equal(conv(x, threads), whole)
     np.testing.assert_array_equal(
         np.concatenate([conv(x[:1], 2), conv(x[1:], 1)]), whole)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_banded_products_reading_into_the_next_images(threads):
+    """A block's last banded product runs whole over the next images'
+    rows of the caller's array (their results thrown away): images after
+    the finite run holding inf and NaN change nothing, not a bit, and no
+    warning is raised."""
+    rng = np.random.default_rng(21)
+    x = rng.standard_normal((60, 32, 32, 3)).astype(np.float32)
+    w = rng.standard_normal((3, 3, 3, 3)).astype(np.float32)
+    assert "banded" in convpool.explain("conv2d", x, w)
+    clean = convpool.conv2d(x[:30], w, threads=threads)
+    x[30:] = np.inf
+    x[45:, ::3] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        # The finite images run banded, the others another path.
+        full = convpool.conv2d(x, w, threads=threads)
+    np.testing.assert_array_equal(full[:30], clean)
+    assert np.isfinite(full[:30]).all()
+    want = convpool.conv2d(x[:30].astype(np.float64), w.astype(np.float64),
+                           engine="taps")
+    np.testing.assert_allclose(clean, want, rtol=1e-4, atol=1e-4)
