@@ -154,43 +154,9 @@ def run_blocks(work, blocks, threads, context=None):
                 work(*block, scratch)
 
     workers = min(threads, len(blocks))
-    if workers <= 1 or getattr(_inside, "pool", False):
-        # One worker, or a block of an outer call already on a pool
-        # thread (waiting there for pool threads could deadlock).
+    if workers <= 1:
         worker()
         return
-    pool = _thread_pool(workers)
-
-    def pooled():
-        _inside.pool = True
-        try:
-            worker()
-        finally:
-            _inside.pool = False
-    for future in [pool.submit(pooled) for _ in range(workers)]:
-        future.result()
-
-
-# One pool of threads for the process, started on first use and grown as
-# calls ask for more: starting threads for every call cost LeNet-5's
-# training step (a dozen threaded calls of a few ms) about 0.1 ms a call.
-# A process forked from this one starts its own (threads do not survive
-# a fork).
-_pool_state = {"pool": None, "size": 0, "pid": None}
-_pool_lock = threading.Lock()
-_inside = threading.local()
-
-
-def _thread_pool(workers):
-    with _pool_lock:
-        state, pid = _pool_state, os.getpid()
-        if state["pid"] != pid:
-            state.update(pool=None, size=0, pid=pid)
-        if state["size"] < workers:
-            old = state["pool"]
-            state["size"] = workers
-            state["pool"] = ThreadPoolExecutor(
-                max_workers=workers, thread_name_prefix="convpool")
-            if old is not None:
-                old.shutdown(wait=False)   # its queued work still runs
-        return state["pool"]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for future in [pool.submit(worker) for _ in range(workers)]:
+            future.result()
