@@ -189,9 +189,22 @@ def axpy_function(dtype):
     if dtype not in _functions:
         blas = _axpy_function(dtype)
         grain = None if blas is None else _grain(blas, dtype)
-        _functions[dtype] = (None if grain is None
-                             else _GrainAxpy(blas, dtype, grain))
+        if grain == 1:
+            _functions[dtype] = _whole_axpy(blas)
+        else:
+            _functions[dtype] = (None if grain is None
+                                 else _GrainAxpy(blas, dtype, grain))
     return _functions[dtype]
+
+
+def _whole_axpy(blas):
+    """The plain call, for kernels that treat every item alike: filter2d
+    makes thousands of calls, and each Python step costs (W8 4-5 ms
+    through ``_GrainAxpy``)."""
+    def axpy(n, a, x, y):
+        blas(n, a, x, 1, y, 1)
+    axpy.grain, axpy.blas = 1, blas
+    return axpy
 
 
 def axpy_available(dtype):
@@ -325,6 +338,11 @@ class AxpyPlan:
                              f"of >= {self.size} items")
         kernel, size = self.kernel, self.size
         base, address = source.ctypes.data, y.ctypes.data
+        blas = getattr(kernel, "blas", None)
+        if blas is not None:        # every item alike: the plain calls
+            for offset, weight in self.steps:
+                blas(size, weight, base + offset, 1, address, 1)
+            return
         for offset, weight in self.steps:
             kernel(size, weight, base + offset, address)
 
