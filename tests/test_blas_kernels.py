@@ -217,3 +217,23 @@ def test_widened_products_round_once_from_float64(monkeypatch):
     np.testing.assert_array_equal(out, want)
     monkeypatch.setitem(_blas._row_bits, np.dtype(np.float32), True)
     assert _blas.widened(np.float32) == np.float32
+
+
+def test_axpy_engine_on_a_mixed_rounding_kernel(monkeypatch):
+    """The axpy engine on the stand-in kernel (groups of 32 fused, the
+    rest not): the same bits for any threads and batch cut, on any
+    machine."""
+    import convpool
+    dtype = np.dtype(np.float32)
+    monkeypatch.setitem(_blas._functions, dtype, _blas._GrainAxpy(
+        mixed_axpy(dtype, 32), dtype, 32))
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((30, 13, 12, 1)).astype(dtype)
+    w = rng.standard_normal((3, 3, 1, 1)).astype(dtype)
+    whole = convpool.conv2d(x, w, engine="axpy", threads=1)
+    np.testing.assert_array_equal(
+        convpool.conv2d(x, w, engine="axpy", threads=2), whole)
+    parts = np.concatenate([convpool.conv2d(x[i:i + 7], w, engine="axpy",
+                                            threads=2)
+                            for i in range(0, 30, 7)])
+    np.testing.assert_array_equal(parts, whole)

@@ -203,7 +203,7 @@ def _whole_axpy(blas):
     through ``_GrainAxpy``)."""
     def axpy(n, a, x, y):
         blas(n, a, x, 1, y, 1)
-    axpy.grain, axpy.blas = 1, blas
+    axpy.grain, axpy.plain = 1, blas
     return axpy
 
 
@@ -338,7 +338,7 @@ class AxpyPlan:
                              f"of >= {self.size} items")
         kernel, size = self.kernel, self.size
         base, address = source.ctypes.data, y.ctypes.data
-        blas = getattr(kernel, "blas", None)
+        blas = getattr(kernel, "plain", None)
         if blas is not None:        # every item alike: the plain calls
             for offset, weight in self.steps:
                 blas(size, weight, base + offset, 1, address, 1)
