@@ -523,3 +523,29 @@ def test_empty_batch_gradients(data_format):
         (0, 2, 2, 5) if data_format == "NHWC" else (0, 5, 2, 2)),
         data_format=data_format)
     assert dx.shape == x.shape and not dk.any() and dk.shape == (3, 3, 2, 5)
+
+
+@pytest.mark.parametrize("f", [1, 6, 64])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_bias_grad_in_bounded_memory(f, dtype):
+    """dbias is the sum over all but the filter axis, within rounding of
+    a float64 sum, with extra memory far below dy's size (chunked BLAS
+    products for few filters), the same whatever ``threads``."""
+    import tracemalloc
+    rng = np.random.default_rng(f)
+    dy = rng.standard_normal((40000 // f, 20, 20, f)).astype(dtype)
+    want = dy.astype(np.float64).sum(axis=(0, 1, 2))
+    tracemalloc.start()
+    got = grad.bias_grad(dy)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert got.dtype == dtype and got.shape == (f,)
+    assert peak < dy.nbytes / 8, (peak, dy.nbytes)
+    scale = np.abs(dy).sum(axis=(0, 1, 2))
+    eps = np.finfo(dtype).eps
+    assert np.all(np.abs(got - want) <= 64 * eps * scale)
+    x = rng.standard_normal((6, 9, 9, 2)).astype(dtype)
+    k = rng.standard_normal((3, 3, 2, f)).astype(dtype)
+    dy2 = rng.standard_normal((6, 7, 7, f)).astype(dtype)
+    one = grad.conv2d(x, k, dy2, threads=1)[2]
+    np.testing.assert_array_equal(grad.conv2d(x, k, dy2, threads=2)[2], one)

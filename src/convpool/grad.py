@@ -101,18 +101,31 @@ def conv(rank, x, kernels, dy, *, stride=1, padding="valid", dilation=1,
     return dx, dk, bias_grad(dyc).astype(dtype)
 
 
+# Rows of dy per BLAS product of ``bias_grad``: its vector of ones and a
+# chunk copied to the compute dtype stay small (bounded extra memory).
+BIAS_ROWS = 1 << 15
+
+
 def bias_grad(dy):
     """``dy`` (N, *O, F) summed over all but its last axis, in the compute
-    dtype.  One BLAS product with a vector of ones: NumPy's sum over the
-    leading axes of a (cells, F) array runs an inner loop of F items per
-    cell (LeNet-5's first layer: 1.5 ms of a 7 ms gradient, 0.2 ms so).
-    On one BLAS thread, so the bits do not depend on BLAS's threads."""
+    dtype.  With few filters (2 <= F < 16), NumPy's sum over the leading
+    axes of a (cells, F) array runs an inner loop of F items per cell
+    (LeNet-5's first layer: 1.5 ms of a 7 ms gradient); there it is a BLAS
+    product of a vector of ones with each chunk of about ``BIAS_ROWS``
+    rows (0.2 ms), on one BLAS thread, in chunks fixed by the shapes, so
+    the bits depend on neither ``threads`` nor BLAS's threads."""
     work = v.compute_dtype(dy)
-    rows = dy.reshape(-1, dy.shape[-1]).astype(work, copy=False)
-    if work.kind != "f" or not rows.size:
-        return rows.sum(axis=0, dtype=work)
+    n, f = len(dy), dy.shape[-1]
+    if work.kind != "f" or not 2 <= f < 16 or not dy.size:
+        return dy.sum(axis=tuple(range(dy.ndim - 1)), dtype=work)
+    step = max(1, BIAS_ROWS * f // max(1, dy[:1].size))
+    total = np.zeros(f, work)
+    ones = np.ones(min(n, step) * (dy[:1].size // f), work)
     with one_blas_thread():
-        return np.ones(len(rows), work) @ rows
+        for n0 in range(0, n, step):
+            rows = dy[n0:n0 + step].reshape(-1, f).astype(work, copy=False)
+            total += ones[:len(rows)] @ rows
+    return total
 
 
 def fold_padding(g, spatial, pads, mode):
