@@ -290,12 +290,11 @@ def rows_keep_bits(dtype):
 
 def widened(dtype):
     """The dtype products of ``dtype`` run in so that every row keeps its
-    bits wherever it falls: ``dtype`` itself, or float64 for float32 and
-    float16 where only float64 products keep them (each result is then
-    rounded once, from float64)."""
+    bits wherever it falls: ``dtype`` itself, or float64 for float32 where
+    only float64 products keep them (each result is then rounded once,
+    from float64)."""
     dtype = np.dtype(dtype)
-    if (dtype.kind == "f" and dtype.itemsize < 8 and not rows_keep_bits(
-            np.float32 if dtype.itemsize == 4 else dtype)
+    if (dtype == np.float32 and not rows_keep_bits(dtype)
             and rows_keep_bits(np.float64)):
         return np.dtype(np.float64)
     return dtype
