@@ -90,17 +90,26 @@ def paddings(draw, rank):
 
 
 @st.composite
-def conv_cases(draw, rank):
-    n = draw(st.integers(1, 3))
-    spatial = draw(st.tuples(*[st.integers(1, 11)] * rank))
-    window = draw(st.tuples(*[st.integers(1, 4)] * rank))
-    stride = draw(st.tuples(*[st.integers(1, 3)] * rank))
+def window_geometry(draw, rank, most_spatial, most_window, most_stride):
+    """``(spatial, window, stride, dilation, padding)`` per axis, every
+    dilated window fitting its padded axis (shared by the Dask tests)."""
+    spatial = draw(st.tuples(*[st.integers(1, most_spatial)] * rank))
+    window = draw(st.tuples(*[st.integers(1, most_window)] * rank))
+    stride = draw(st.tuples(*[st.integers(1, most_stride)] * rank))
     dilation = draw(st.tuples(*[st.integers(1, 2)] * rank))
     padding = draw(paddings(rank))
     pads = geometry.resolve_padding(padding, spatial, window, stride,
                                     dilation)
     assume(all(geometry.dilated_size(k, d) <= s + lo + hi for k, d, s, (lo, hi)
                in zip(window, dilation, spatial, pads)))
+    return spatial, window, stride, dilation, padding
+
+
+@st.composite
+def conv_cases(draw, rank):
+    n = draw(st.integers(1, 3))
+    spatial, window, stride, dilation, padding = draw(
+        window_geometry(rank, 11, 4, 3))
     groups = draw(st.sampled_from([1, 2]))
     c, f = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
     chunks = (draw(st.integers(1, n)),) + tuple(

@@ -11,15 +11,15 @@ blocks (one tiny image) rounded differently: the cases below found it.
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 da = pytest.importorskip("dask.array")
 
 import convpool  # noqa: E402
-from convpool import geometry  # noqa: E402
 from test_dask import (POOL_RANKS, RANKS, batch_in, compute,  # noqa: E402
-                       data_format, numpy_or_reject, paddings)
+                       data_format, numpy_or_reject, paddings,
+                       window_geometry)
 
 FEW = settings(max_examples=25, deadline=None,
                suppress_health_check=[HealthCheck.too_slow,
@@ -39,15 +39,8 @@ def batch_chunks(draw, n):
 def engine_cases(draw, rank):
     engine = draw(st.sampled_from(("auto",) + ENGINES))
     n = draw(st.integers(1, 6))
-    spatial = draw(st.tuples(*[st.integers(1, 9)] * rank))
-    window = draw(st.tuples(*[st.integers(1, 3)] * rank))
-    stride = draw(st.tuples(*[st.integers(1, 2)] * rank))
-    dilation = draw(st.tuples(*[st.integers(1, 2)] * rank))
-    padding = draw(paddings(rank))
-    pads = geometry.resolve_padding(padding, spatial, window, stride,
-                                    dilation)
-    assume(all(geometry.dilated_size(k, d) <= s + lo + hi for k, d, s, (lo, hi)
-               in zip(window, dilation, spatial, pads)))
+    spatial, window, stride, dilation, padding = draw(
+        window_geometry(rank, 9, 3, 2))
     groups = 1 if engine == "banded" else draw(st.sampled_from([1, 2, 3]))
     one = engine in ONE_EACH
     cg = 1 if one else draw(st.integers(1, 5))
