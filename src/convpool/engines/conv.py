@@ -35,7 +35,7 @@ def conv_nhwc(x, w, out, stride, dilation, pads, groups, bias, engine,
         return
     if c == 0:
         # No input channel: every output is the empty sum, 0, plus bias.
-        with _quiet():
+        with quiet():
             write_out(np.zeros((), w.dtype), out, bias)
         return
     problem = ConvProblem.of(w, stride, dilation, groups, ow)
@@ -72,7 +72,7 @@ def _run_engine(engine, x, w, out, stride, dilation, pads, groups, bias,
     blocks = row_blocks(n, oh, run.row_bytes(c, ow),
                         block_budget(run.budget(ow), threads), threads)
     with one_blas_thread():
-        run_blocks(work, blocks, threads, context=_quiet)
+        run_blocks(work, blocks, threads, context=quiet)
 
 
 def _finite_runs(x, chunk=1 << 20):
@@ -113,7 +113,7 @@ def all_finite(x, chunk=1 << 20):
     return True
 
 
-def _quiet():
+def quiet():
     # inf * 0 and inf - inf give NaN, and a float16 result past 65504
     # gives inf, as in PyTorch, which says nothing; errstate is per
     # thread, so every worker sets it (once, not per block: see

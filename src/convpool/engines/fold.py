@@ -19,8 +19,11 @@ import numpy as np
 
 from ..geometry import window_counts
 from ..windows import axis_taps, with_unit_axis
-from .conv import conv_nhwc
-from ._parallel import run_blocks
+from ._blas import one_blas_thread
+from ._parallel import block_budget, row_blocks, run_blocks
+from .base import ConvProblem
+from .conv import conv_nhwc, quiet
+from .plan import ENGINE_CLASSES, plan_conv, refusal
 from .pool import pool_nhwc
 
 __all__ = ["conv_channels_last", "pool_channels_last", "fold_depth", "as_2d",
@@ -119,14 +122,86 @@ def as_2d(w, stride, dilation):
 
 def _conv_by_depth(x, w, out, stride, dilation, pads, groups, bias, engine,
                    threads):
-    n, d, h, wd, c = x.shape
-    kd, kh, kw, cg, f = w.shape
-    od = out.shape[1]
+    """A 3-D convolution as 2-D blocks whose ``KD * C`` channels are the
+    input's depth slices gathered side by side.
+
+    When the path does not depend on whether the input is finite, each
+    worker gathers just the block it runs (a band of output rows of a
+    few depth slices, cache-sized) into its scratch and runs the engine
+    on it: the gather runs on the threads and the engine reads it from
+    cache (W11, 2 threads: 0.38 -> 0.26 s against a 16 MiB gather before
+    every threaded 2-D call).  Otherwise the 2-D call judges each
+    gathered slice's finiteness, as for 2-D images
+    (``_conv_by_depth_chunks``)."""
     w2 = fold_depth(w)
+    problem = ConvProblem.of(w2, stride[1:], dilation[1:], groups,
+                             out.shape[3])
+    path = plan_conv(problem, True)[0] if engine == "auto" else engine
+    if (refusal(path, problem, False) is not None or not _merges(out)
+            or out.size == 0 or x.shape[2] == 0 or x.shape[4] == 0):
+        _conv_by_depth_chunks(x, w.shape[0], w2, out, stride, dilation,
+                              pads, groups, bias, engine, threads)
+        return
+    n, d, h, wd, c = x.shape
+    kd, kh = w.shape[:2]
+    od, oh, ow = out.shape[1:4]
     depth_taps = axis_taps(d, kd, od, stride[0], dilation[0], pads[0][0])
-    item_bytes = h * wd * kd * c * w.dtype.itemsize
+    (sh, dh), pads2 = (stride[1], dilation[1]), pads[1:]
+    run = ENGINE_CLASSES[path](w2, stride[1:], dilation[1:], groups, bias)
+    flat_out = out.reshape((n * od,) + out.shape[2:])
+
+    def work(i0, i1, r0, r1, scratch):
+        top = pads2[0][0] - r0 * sh   # band_pads: output row r0 is row 0
+        a = min(max(0, -top), h - 1)
+        stop = min(h, max(a + 1, (r1 - r0 - 1) * sh + (kh - 1) * dh + 1
+                          - top))
+        buf = scratch.get("depth gather", (i1 - i0, stop - a, wd, groups,
+                                           kd, c // groups), w.dtype)
+        _gather_depth(x, depth_taps, stride[0], od, i0, i1, a, stop, buf)
+        run.run(buf.reshape(i1 - i0, stop - a, wd, kd * c),
+                flat_out[i0:i1, r0:r1],
+                ((top + a, pads2[0][1]),) + tuple(pads2[1:]), scratch)
+
+    blocks = row_blocks(n * od, oh, run.row_bytes(kd * c, ow),
+                        block_budget(run.budget(ow), threads), threads)
+    with one_blas_thread():
+        run_blocks(work, blocks, threads, context=quiet)
+
+
+def _gather_depth(x, depth_taps, stride, od, i0, i1, a, stop, buf):
+    """Fill ``buf`` (b, rows, W, groups, KD, C/g) with rows ``[a, stop)`` of
+    the input depth slices each depth tap reads for output slices
+    ``i0 .. i1`` (slice ``i`` is image ``i // od``, depth ``i % od``);
+    zeros where a tap reads the depth padding."""
+    i = i0
+    while i < i1:
+        image, d0 = divmod(i, od)
+        d1 = min(od, d0 + i1 - i)
+        seg = buf[i - i0:i - i0 + d1 - d0]
+        for t, span in enumerate(depth_taps):
+            o_sl, i_sl = (None, None) if span is None else _clip(
+                span, stride, d0, d1)
+            if o_sl is None:
+                seg[..., t, :] = 0
+                continue
+            seg[:o_sl.start, ..., t, :] = 0
+            seg[o_sl.stop:, ..., t, :] = 0
+            seg[o_sl, ..., t, :] = x[image, i_sl, a:stop].reshape(
+                seg[o_sl, ..., t, :].shape)
+        i += d1 - d0
+
+
+def _conv_by_depth_chunks(x, kd, w2, out, stride, dilation, pads, groups,
+                          bias, engine, threads):
+    """The depth slices gathered in chunks of ``GATHER_BYTES``, each one
+    threaded 2-D call."""
+    n, d, h, wd, c = x.shape
+    od = out.shape[1]
+    cg = c // groups
+    depth_taps = axis_taps(d, kd, od, stride[0], dilation[0], pads[0][0])
+    item_bytes = h * wd * kd * c * w2.dtype.itemsize
     for n0, n1, d0, d1 in _depth_chunks(n, od, item_bytes, _merges(out)):
-        buf = np.zeros((n1 - n0, d1 - d0, h, wd, groups, kd, cg), w.dtype)
+        buf = np.zeros((n1 - n0, d1 - d0, h, wd, groups, kd, cg), w2.dtype)
         for t, span in enumerate(depth_taps):
             if span is None:
                 continue
