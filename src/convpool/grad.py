@@ -33,7 +33,7 @@ from . import _validate as v
 from .borders import resolve_pad_mode
 from .engines import resolve_threads
 from .engines._blas import one_blas_thread
-from .engines._parallel import run_blocks
+from .engines._parallel import run_blocks, worth_threads
 from .geometry import ntuple, resolve_padding, window_counts
 from .transpose import forward_conv, from_canonical, transposed_conv
 from .unpool import (forward_pool, pool_geometry, pool_indices,
@@ -231,7 +231,8 @@ def kernel_grad(x, dy, k_shape, stride, dilation, pads, groups,
         partials[i] = acc
 
     blocks = [(i, 0, 0, 0) for i in range(lanes)]
-    workers = max(1, min(resolve_threads(threads), lanes))
+    workers = max(1, min(worth_threads(x.nbytes + dy.nbytes,
+                                       resolve_threads(threads)), lanes))
     # One BLAS thread per worker, even with one worker: with OpenBLAS's
     # own threads W5's kernel gradient on 16 images took 4.7 s instead of
     # 0.27 s on the shared, loaded 2-core machine, and LeNet-5's first

@@ -15,7 +15,7 @@ import numpy as np
 from . import layouts
 from . import _validate as v
 from .engines import resolve_threads
-from .engines._parallel import run_blocks
+from .engines._parallel import run_blocks, worth_threads
 from .geometry import adaptive_windows, ntuple, resolve_padding
 from .transpose import from_canonical, shape_in
 from .windows import taps as window_taps
@@ -124,8 +124,8 @@ def scatter_planes(values, indices, out, channels_last, accumulate,
         else:
             dst[target.reshape(-1)] = src
 
-    run_blocks(chunk, blocks, resolve_threads(threads) if len(blocks) > 1
-               else 1)
+    run_blocks(chunk, blocks, worth_threads(indices.nbytes,
+                                            resolve_threads(threads)))
     return out
 
 

@@ -80,6 +80,20 @@ def block_budget(budget, threads, grow=2):
     return max(1 << 16, min(budget, MAX_SCRATCH // threads))
 
 
+# A call whose blocks hold less scratch than this in all runs on one
+# thread.  Starting a thread costs about 0.25 ms here, and two threads
+# trading the GIL between many short NumPy calls lose more than the second
+# core gives (LeNet-5's layers at batch 128, one thread vs two: 2x2 max
+# pool 0.93 vs 1.61 ms, 5x5x6x16 conv 2.06 vs 2.44 ms; at batch 384,
+# 5.2 MiB, two threads win).  Threads never change a result's bits.
+THREADED_BYTES = 4 << 20
+
+
+def worth_threads(total_bytes, threads):
+    """``threads``, or 1 for a call of less than ``THREADED_BYTES``."""
+    return threads if total_bytes >= THREADED_BYTES else 1
+
+
 def row_blocks(n, rows, row_bytes, budget, threads):
     """Split ``n`` images of ``rows`` output rows into work blocks.
 

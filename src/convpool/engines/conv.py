@@ -12,7 +12,7 @@ result's bits depend neither on ``threads`` nor on how a batch is split.
 import numpy as np
 
 from ._blas import one_blas_thread
-from ._parallel import block_budget, row_blocks, run_blocks
+from ._parallel import block_budget, row_blocks, run_blocks, worth_threads
 from ._windows import band_pads
 from .base import ConvProblem, write_out
 from .plan import (ENGINE_CLASSES, ENGINES, check_engine, plan_conv,
@@ -64,6 +64,7 @@ def _run_engine(engine, x, w, out, stride, dilation, pads, groups, bias,
     n, oh, ow = out.shape[:3]
     c = x.shape[3]
     run = ENGINE_CLASSES[engine](w, stride, dilation, groups, bias)
+    threads = worth_threads(n * oh * run.row_bytes(c, ow), threads)
 
     def work(n0, n1, r0, r1, scratch):
         run.run(x[n0:n1], out[n0:n1, r0:r1],

@@ -20,7 +20,7 @@ import numpy as np
 from ..geometry import window_counts
 from ..windows import axis_taps, with_unit_axis
 from ._blas import one_blas_thread
-from ._parallel import block_budget, row_blocks, run_blocks
+from ._parallel import block_budget, row_blocks, run_blocks, worth_threads
 from .base import ConvProblem
 from .conv import conv_nhwc, quiet
 from .plan import ENGINE_CLASSES, plan_conv, refusal
@@ -149,6 +149,8 @@ def _conv_by_depth(x, w, out, stride, dilation, pads, groups, bias, engine,
     (sh, dh), pads2 = (stride[1], dilation[1]), pads[1:]
     run = ENGINE_CLASSES[path](w2, stride[1:], dilation[1:], groups, bias)
     flat_out = out.reshape((n * od,) + out.shape[2:])
+    threads = worth_threads(n * od * oh * run.row_bytes(kd * c, ow),
+                            threads)
 
     def work(i0, i1, r0, r1, scratch):
         top = pads2[0][0] - r0 * sh   # band_pads: output row r0 is row 0

@@ -13,7 +13,7 @@ or without the padded ones.
 import numpy as np
 
 from ..geometry import window_counts
-from ._parallel import block_budget, row_blocks, run_blocks
+from ._parallel import block_budget, row_blocks, run_blocks, worth_threads
 from ._windows import axis_taps, band_pads
 
 __all__ = ["pool_nhwc", "lowest"]
@@ -72,6 +72,7 @@ def pool_nhwc(x, out, window, stride, pads, mode, count_include_pad,
             np.copyto(dst, acc, casting="unsafe")
 
     row_bytes = (w + ow) * c * dtype.itemsize
+    threads = worth_threads(n * oh * row_bytes, threads)
     blocks = row_blocks(n, oh, row_bytes,
                         block_budget(_BUDGET, threads, grow=1), threads)
     run_blocks(work, blocks, threads, context=_quiet)
