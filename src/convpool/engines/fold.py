@@ -24,7 +24,7 @@ from ._parallel import block_budget, row_blocks, run_blocks, worth_threads
 from .base import ConvProblem
 from .conv import conv_nhwc, quiet
 from .plan import ENGINE_CLASSES, plan_conv, refusal
-from .pool import pool_nhwc
+from .pool import PoolPlan, pool_nhwc
 
 __all__ = ["conv_channels_last", "pool_channels_last", "fold_depth", "as_2d",
            "GATHER_BYTES"]
@@ -272,23 +272,44 @@ def _pool_by_depth(x, out, window, stride, dilation, pads, mode,
     item_bytes = h * wd * c * np.dtype(dtype).itemsize
     blocks = list(_depth_chunks(n, od, item_bytes, _merges(out),
                                 POOL_DEPTH_BYTES))
-    inner = 1 if len(blocks) >= threads else threads
+    if len(blocks) < threads:
+        # Too few depth blocks to share: one at a time, each 2-D pool
+        # threaded.
+        for n0, n1, d0, d1 in blocks:
+            buf = np.empty((n1 - n0, d1 - d0, h, wd, c), dtype)
+            _depth_block(x, out, buf, n0, n1, d0, d1, depth_taps, stride,
+                         mode, counts if mode == "avg" else None,
+                         lambda src, dst: pool_nhwc(
+                             src, dst, window[1:], stride[1:], pads[1:],
+                             mode, count_include_pad, dtype, threads,
+                             dilation=dilation[1:]))
+        return
+    plan = PoolPlan((h, wd), out.shape[2:4], window[1:], stride[1:],
+                    pads[1:], mode, count_include_pad, dtype, dilation[1:])
 
     def work(n0, n1, d0, d1, scratch):
         buf = scratch.get("depth", (n1 - n0, d1 - d0, h, wd, c), dtype)
-        _reduce_depth(x[n0:n1], depth_taps, stride[0], d0, d1, mode, buf)
-        block = out[n0:n1, d0:d1]
-        flat = block.reshape((-1,) + block.shape[2:])
-        pool_nhwc(buf.reshape(-1, h, wd, c), flat, window[1:], stride[1:],
-                  pads[1:], mode, count_include_pad, dtype, inner,
-                  dilation=dilation[1:])
-        if mode == "avg":
-            # The 2-D pass divided by the (H, W) counts; the depth count
-            # finishes the divisor of each 3-D window.
-            with np.errstate(invalid="ignore", divide="ignore",
-                             over="ignore"):
-                block /= counts[d0:d1, None, None, None].astype(block.dtype)
-    run_blocks(work, blocks, 1 if inner > 1 else threads)
+        _depth_block(x, out, buf, n0, n1, d0, d1, depth_taps, stride, mode,
+                     counts if mode == "avg" else None,
+                     lambda src, dst: plan.run(src, dst, 0, scratch))
+
+    run_blocks(work, blocks, worth_threads(x.nbytes, threads),
+               context=quiet)
+
+
+def _depth_block(x, out, buf, n0, n1, d0, d1, depth_taps, stride, mode,
+                 counts, pool2d):
+    """Reduce depths ``[d0, d1)`` of images ``[n0, n1)`` into ``buf``, then
+    ``pool2d(planes, out_planes)`` them into ``out``."""
+    _reduce_depth(x[n0:n1], depth_taps, stride[0], d0, d1, mode, buf)
+    block = out[n0:n1, d0:d1]
+    pool2d(buf.reshape((-1,) + buf.shape[2:]),
+           block.reshape((-1,) + block.shape[2:]))
+    if counts is not None:
+        # The 2-D pass divided by the (H, W) counts; the depth count
+        # finishes the divisor of each 3-D window.
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            block /= counts[d0:d1, None, None, None].astype(block.dtype)
 
 
 def _reduce_depth(x, depth_taps, stride, d0, d1, mode, buf):

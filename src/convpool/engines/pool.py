@@ -16,7 +16,7 @@ from ..geometry import window_counts
 from ._parallel import block_budget, row_blocks, run_blocks, worth_threads
 from ._windows import axis_taps, band_pads
 
-__all__ = ["pool_nhwc", "lowest"]
+__all__ = ["pool_nhwc", "PoolPlan", "lowest"]
 
 _BUDGET = 1 << 20
 # Below this many bytes per pixel, a column pass iterates along the row
@@ -45,37 +45,56 @@ def pool_nhwc(x, out, window, stride, pads, mode, count_include_pad,
     oh, ow = out.shape[1:3]
     if n == 0 or oh == 0 or ow == 0:
         return
-    divisor = None
-    if mode == "avg":
-        counts = np.multiply.outer(*(
-            np.array(window_counts(n_, k, o, s, lo, hi, count_include_pad,
-                                   d), np.int64)
-            for n_, k, o, s, (lo, hi), d in zip(
-                (h, w), window, (oh, ow), stride, pads, dilation)))
-        divisor = _divisor(counts, dtype)
-    reduce = np.maximum if mode == "max" else np.add
-    start = lowest(dtype) if mode == "max" else 0
+    plan = PoolPlan((h, w), (oh, ow), window, stride, pads, mode,
+                    count_include_pad, dtype, dilation)
 
     def work(n0, n1, r0, r1, scratch):
-        dst = out[n0:n1, r0:r1]
-        rows = scratch.get("rows", (n1 - n0, r1 - r0, w, c), dtype)
-        _pool_rows(reduce, start, x[n0:n1], rows, window[0], stride[0],
-                   dilation[0], band_pads(pads, r0, stride[0])[0][0])
-        acc = dst if dst.dtype == dtype else scratch.get("acc", dst.shape,
-                                                         dtype)
-        _pool_cols(reduce, start, rows, acc, window[1], stride[1],
-                   dilation[1], pads[1][0])
-        if divisor is not None:
-            part = divisor if np.ndim(divisor) == 0 else divisor[r0:r1]
-            np.divide(acc, part, out=acc)
-        if acc is not dst:
-            np.copyto(dst, acc, casting="unsafe")
+        plan.run(x[n0:n1], out[n0:n1, r0:r1], r0, scratch)
 
     row_bytes = (w + ow) * c * dtype.itemsize
     threads = worth_threads(n * oh * row_bytes, threads)
     blocks = row_blocks(n, oh, row_bytes,
                         block_budget(_BUDGET, threads, grow=1), threads)
     run_blocks(work, blocks, threads, context=_quiet)
+
+
+class PoolPlan:
+    """One 2-D pooling problem's geometry, worked out once; ``run`` pools a
+    block (whole images or a band of output rows) in a worker's scratch.
+    The 3-D fold runs thousands of small blocks through one plan."""
+
+    def __init__(self, hw, out_hw, window, stride, pads, mode,
+                 count_include_pad, dtype, dilation=(1, 1)):
+        self.window, self.stride, self.pads = window, stride, pads
+        self.dilation, self.dtype = dilation, np.dtype(dtype)
+        self.divisor = None
+        if mode == "avg":
+            counts = np.multiply.outer(*(
+                np.array(window_counts(n_, k, o, s, lo, hi,
+                                       count_include_pad, d), np.int64)
+                for n_, k, o, s, (lo, hi), d in zip(
+                    hw, window, out_hw, stride, pads, dilation)))
+            self.divisor = _divisor(counts, self.dtype)
+        self.reduce = np.maximum if mode == "max" else np.add
+        self.start = lowest(self.dtype) if mode == "max" else 0
+
+    def run(self, x, dst, r0, scratch):
+        """Pool ``x`` (b, H, W, C) into output rows ``r0 ..`` of ``dst``."""
+        b, r1 = len(dst), r0 + dst.shape[1]
+        rows = scratch.get("rows", (b, r1 - r0) + x.shape[2:], self.dtype)
+        _pool_rows(self.reduce, self.start, x, rows, self.window[0],
+                   self.stride[0], self.dilation[0],
+                   band_pads(self.pads, r0, self.stride[0])[0][0])
+        acc = dst if dst.dtype == self.dtype else scratch.get(
+            "acc", dst.shape, self.dtype)
+        _pool_cols(self.reduce, self.start, rows, acc, self.window[1],
+                   self.stride[1], self.dilation[1], self.pads[1][0])
+        if self.divisor is not None:
+            part = (self.divisor if np.ndim(self.divisor) == 0
+                    else self.divisor[r0:r1])
+            np.divide(acc, part, out=acc)
+        if acc is not dst:
+            np.copyto(dst, acc, casting="unsafe")
 
 
 def _quiet():
