@@ -125,3 +125,18 @@ def test_conv3d_out_is_written_and_returned():
     np.testing.assert_allclose(out[:2], convpool.conv3d(x[:2], k),
                                rtol=1e-6)
     assert extra <= LIMIT, "%.1f MiB extra" % (extra / MiB)
+
+
+@pytest.mark.parametrize("threads", [2, 4])
+def test_conv3d_strided_gathers_count_in_the_bound(threads):
+    """Each worker's gathered rows count in its block: with stride 4 in H
+    and W a block of few output rows reads many input rows (two slices of
+    512x512x32 float32, a 1x1x1 kernel, im2col)."""
+    x = float32_batch((1, 2, 512, 512, 32), 7)
+    k = np.ones((1, 1, 1, 32, 32), np.float32)
+    y = check(lambda: convpool.conv3d(x, k, stride=(1, 4, 4),
+                                      threads=threads),
+              1 * 2 * 128 * 128 * 32 * 4)
+    np.testing.assert_allclose(y, convpool.conv2d(
+        x.reshape(2, 512, 512, 32), k[0], stride=4).reshape(y.shape),
+        rtol=1e-6)

@@ -157,6 +157,41 @@ def test_relu_gradient_at_zero_is_zero():
     assert layer.backward(np.ones((1, 3))).tolist() == [[0.0, 0.0, 1.0]]
 
 
+SPECIAL = [-1.0, -0.0, 0.0, 1.5, np.nan, np.inf, -np.inf, 1e-30, -1e-30]
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("seed", range(3))
+def test_relu_bits_equal_torch_with_special_values(dtype, seed):
+    """Forward and backward bits equal PyTorch's, signed zeros, inf and NaN
+    in both x and dy included; the inputs are left alone."""
+    rng = np.random.default_rng(seed)
+    x = rng.choice(np.array(SPECIAL), (3, 5, 4, 2)).astype(dtype)
+    dy = rng.choice(np.array(SPECIAL), x.shape).astype(dtype)
+    frozen = x.copy(), dy.copy()
+    layer = nn.ReLU()
+    y = layer.forward(x)
+    dx = layer.backward(dy)
+    xt = torch.tensor(x, requires_grad=True)
+    yt = F.relu(xt)
+    yt.backward(torch.tensor(dy))
+    for ours, theirs in ((y, yt.detach().numpy()), (dx, xt.grad.numpy())):
+        assert ours.dtype == dtype
+        np.testing.assert_array_equal(ours, theirs)
+        np.testing.assert_array_equal(np.signbit(ours), np.signbit(theirs))
+    np.testing.assert_array_equal(x, frozen[0])
+    np.testing.assert_array_equal(dy, frozen[1])
+
+
+def test_relu_backward_on_a_strided_dy():
+    layer = nn.ReLU()
+    x = np.arange(-6.0, 6.0).reshape(3, 4)
+    layer.forward(x[:, ::2])
+    dy = np.arange(1.0, 13.0).reshape(3, 4)[:, ::2]
+    np.testing.assert_array_equal(layer.backward(dy),
+                                  np.where(x[:, ::2] > 0, dy, 0))
+
+
 def test_dropout_masks_follow_the_network_seed():
     def masks(seed):
         net = nn.Sequential([nn.Dropout(0.5)], (6,), seed=seed)

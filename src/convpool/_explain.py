@@ -3,7 +3,7 @@
 >>> import numpy as np, convpool
 >>> convpool.explain("conv2d", np.ones((8, 56, 56, 64)), np.ones((3, 3, 64, 64)),
 ...                  padding="same")
-'conv2d: banded: one group, 3x3 kernel, 64 channels: banded BLAS products read the input in place'
+'conv2d: banded: one group, 3x3 kernel, 64 channels: banded BLAS products, no window matrix gathered'
 """
 
 from .conv import prepare_conv, prepare_filter

@@ -201,7 +201,7 @@ class _Plan:
         if self.conv and len(x.chunks[self.letters.index("C")]) > 1:
             x = x.rechunk({self.letters.index("C"): -1})
         self.x = x
-        self.call = _BlockCall(op, args, self.filter, list(self.operands))
+        self.call = _BlockCall(op, args, list(self.operands))
 
     @staticmethod
     def _letters(args, x):
@@ -376,8 +376,8 @@ def _compute_block(call, pads, shape, dtype, placements, operands, chunks):
 class _BlockCall:
     """The NumPy op with the call's arguments, padding given per block."""
 
-    def __init__(self, op, args, is_filter, operand_names):
-        self.op, self.args, self.is_filter = op, args, is_filter
+    def __init__(self, op, args, operand_names):
+        self.op, self.args = op, args
         self.names = operand_names
         if "threads" in inspect.signature(op).parameters:
             args["threads"] = args.get("threads") or 1
@@ -385,21 +385,7 @@ class _BlockCall:
     def __call__(self, block, pads, operands):
         args = {**self.args, **dict(zip(self.names, operands)),
                 "padding": pads}
-        if self.is_filter:
-            return _filter_block(block, **args)
         return self.op(block, **args)
 
     def __dask_tokenize__(self):
         return (self.op.__name__, repr(sorted(self.args.items())))
-
-
-def _filter_block(image, kernel, stride, padding, pad_mode, engine="auto",
-                  threads=1):
-    """``filter2d`` of one block with its own zero padding (the borders'
-    pad mode was applied to the whole array), on one thread unless asked:
-    ``filter2d``'s planner picks the path per block, as for a picture in
-    memory (a 2052x2052 block with a random 5x5 kernel: 15 ms through the
-    direct path, 10 ms tiled)."""
-    return convpool.filter2d(image, kernel, stride=stride, padding=padding,
-                             pad_mode=pad_mode, engine=engine,
-                             threads=threads)

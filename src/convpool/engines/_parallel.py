@@ -18,7 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 __all__ = ["get_threads", "set_threads", "resolve_threads", "chunk_length",
-           "block_budget", "row_blocks", "run_blocks", "Scratch"]
+           "block_budget", "row_blocks", "run_blocks", "Scratch", "quiet",
+           "worth_threads", "THREADED_BYTES"]
 
 _threads = None
 
@@ -80,17 +81,22 @@ def block_budget(budget, threads, grow=2):
     return max(1 << 16, min(budget, MAX_SCRATCH // threads))
 
 
-# A call whose blocks hold less scratch than this in all runs on one
-# thread.  Starting a thread costs about 0.25 ms here, and two threads
-# trading the GIL between many short NumPy calls lose more than the second
-# core gives (LeNet-5's layers at batch 128, one thread vs two: 2x2 max
-# pool 0.93 vs 1.61 ms, 5x5x6x16 conv 2.06 vs 2.44 ms; at batch 384,
-# 5.2 MiB, two threads win).  Threads never change a result's bits.
+# A call with less work than this (its blocks' scratch, or the bytes it
+# reads where there is no block scratch) runs on one thread.  Starting a
+# thread costs about 0.25 ms here, and two threads trading the GIL between
+# many short NumPy calls lose more than the second core gives (LeNet-5's
+# layers at batch 128, one thread vs two: 2x2 max pool 0.93 vs 1.61 ms,
+# 5x5x6x16 conv 2.06 vs 2.44 ms; at batch 384, 5.2 MiB, two threads win).
+# Threads never change a result's bits.
 THREADED_BYTES = 4 << 20
 
 
 def worth_threads(total_bytes, threads):
-    """``threads``, or 1 for a call of less than ``THREADED_BYTES``."""
+    """``threads``, or 1 for a call of less than ``THREADED_BYTES``.
+
+    >>> worth_threads(1 << 20, 2), worth_threads(64 << 20, 2)
+    (1, 2)
+    """
     return threads if total_bytes >= THREADED_BYTES else 1
 
 
@@ -137,11 +143,21 @@ class Scratch:
         """``make(self)``, computed once per worker and ``key``: views of
         this worker's buffers that every block of a shape reuses.  Buffers
         only grow, and a view keeps its own buffer alive, so a memo stays
-        valid (if stale) after a later ``get`` reallocates."""
+        valid (if stale) after a later ``get`` reallocates.  Memos of
+        different keys may view the same buffer: a block writes every cell
+        of them it reads."""
         value = self._memo.get(key)
         if value is None:
             value = self._memo[key] = make(self)
         return value
+
+
+def quiet():
+    """The workers' ``np.errstate``: inf * 0 and inf - inf give NaN, an
+    average over +inf and -inf is NaN, and a float16 result past 65504 is
+    inf, as in PyTorch, which says nothing.  errstate is per thread, so
+    every worker enters it (once, not per block: see ``run_blocks``)."""
+    return np.errstate(invalid="ignore", over="ignore")
 
 
 def run_blocks(work, blocks, threads, context=None):

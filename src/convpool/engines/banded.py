@@ -119,8 +119,13 @@ class Banded:
         frame, windows = scratch.memo(
             ("banded", b, m, geom.shape, c, t, band.shape, self.stride),
             lambda s: self._frame(s, b, geom, c, t, band, m))
-        fill_frame(frame[:b * geom.shape[0]].reshape(
-            (b,) + geom.shape + (c,)), x, geom, (0, 0), pads)
+        images = b * geom.shape[0]
+        fill_frame(frame[:images].reshape((b,) + geom.shape + (c,)), x,
+                   geom, (0, 0), pads)
+        # Zero rows pad the last product.  Every block zeroes them: blocks
+        # of other shapes share the buffer (results from these rows are
+        # thrown away, but they stay zero, and finite).
+        frame[images:] = 0
         width = tiles * t * self.f
         acc = scratch.get("acc", (max(m, b * out_rows), width), self.dtype)
         part = scratch.get("part", (m, width), self.dtype)
@@ -138,7 +143,7 @@ class Banded:
 
     def _frame(self, scratch, b, geom, c, t, band, m):
         """This worker's frame for blocks of ``b`` images, as (rows, Wq *
-        C), zero past the images, and its tiles: tile n of output row r
+        C), and its tiles: tile n of output row r
         is the band's span of frame row r * sh + i * dh, from pixel
         n * T * sw on.
 
@@ -151,7 +156,6 @@ class Banded:
         (sh, sw), dh = self.stride, self.dilation[0]
         rows = max(b * hq, (m - 1) * sh + (self.w.shape[0] - 1) * dh + 1)
         frame = scratch.get("frame", (rows, wq * c), self.dtype)
-        frame[b * hq:] = 0
         windows = window_view(frame, (band.shape[1],), (1,),
                               stride=(t * sw * c,))
         return frame, windows

@@ -12,7 +12,8 @@ result's bits depend neither on ``threads`` nor on how a batch is split.
 import numpy as np
 
 from ._blas import one_blas_thread
-from ._parallel import block_budget, row_blocks, run_blocks, worth_threads
+from ._parallel import (block_budget, quiet, row_blocks, run_blocks,
+                        worth_threads)
 from ._windows import band_pads
 from .base import ConvProblem, write_out
 from .plan import (ENGINE_CLASSES, ENGINES, check_engine, plan_conv,
@@ -112,11 +113,3 @@ def all_finite(x, chunk=1 << 20):
             if not np.isfinite(part.sum()) and not np.isfinite(part).all():
                 return False
     return True
-
-
-def quiet():
-    # inf * 0 and inf - inf give NaN, and a float16 result past 65504
-    # gives inf, as in PyTorch, which says nothing; errstate is per
-    # thread, so every worker sets it (once, not per block: see
-    # ``run_blocks``).
-    return np.errstate(invalid="ignore", over="ignore")

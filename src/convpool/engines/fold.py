@@ -1,18 +1,22 @@
 """1-D and 3-D problems folded onto the tuned 2-D engines.
 
 * A 1-D problem is a 2-D one with height 1: a view, nothing copied.
-* A 3-D convolution gathers, for a chunk of output depth slices, the input
-  depth slices that each kernel depth tap reads, side by side along the
-  channel axis (group by group, so grouped and depthwise kernels keep their
+* A 3-D convolution gathers, for each output depth slice, the input depth
+  slices that each kernel depth tap reads, side by side along the channel
+  axis (group by group, so grouped and depthwise kernels keep their
   structure); the kernel's depth taps fold the same way into its input
-  channels.  What is left is one 2-D convolution per chunk with
-  ``KD * C`` channels, whose products run in the 2-D engines and write
-  straight into the output: no accumulation pass, no second rounding.
+  channels.  What is left is a 2-D convolution with ``KD * C`` channels
+  over the (image, output depth) slices, whose products run in the 2-D
+  engines and write straight into the output: no accumulation pass, no
+  second rounding.  Each worker gathers just the block it runs (a band of
+  output rows of a few slices), counted in its scratch; where the path
+  depends on the input being finite, chunks of at most ``GATHER_BYTES``
+  are gathered and handed to the threaded 2-D call instead.
 * 3-D pooling is separable: reduce along depth over the window's depth
-  taps, then pool the result in 2-D.
+  taps into a cache-sized block, then pool the block in 2-D.
 
-The gathered chunk is at most ``GATHER_BYTES`` whatever the batch size, so
-the memory bound of the 2-D engines holds for every rank.
+Gathers and depth blocks are bounded whatever the batch size, so the memory
+bound of the 2-D engines holds for every rank.
 """
 
 import numpy as np
@@ -20,9 +24,10 @@ import numpy as np
 from ..geometry import window_counts
 from ..windows import axis_taps, with_unit_axis
 from ._blas import one_blas_thread
-from ._parallel import block_budget, row_blocks, run_blocks, worth_threads
+from ._parallel import (block_budget, quiet, row_blocks, run_blocks,
+                        worth_threads)
 from .base import ConvProblem
-from .conv import conv_nhwc, quiet
+from .conv import conv_nhwc
 from .plan import ENGINE_CLASSES, plan_conv, refusal
 from .pool import PoolPlan, pool_nhwc
 
@@ -149,8 +154,10 @@ def _conv_by_depth(x, w, out, stride, dilation, pads, groups, bias, engine,
     (sh, dh), pads2 = (stride[1], dilation[1]), pads[1:]
     run = ENGINE_CLASSES[path](w2, stride[1:], dilation[1:], groups, bias)
     flat_out = out.reshape((n * od,) + out.shape[2:])
-    threads = worth_threads(n * od * oh * run.row_bytes(kd * c, ow),
-                            threads)
+    # Scratch per output row: the engine's, and the gathered input rows.
+    row_bytes = (run.row_bytes(kd * c, ow)
+                 + sh * wd * kd * c * w.dtype.itemsize)
+    threads = worth_threads(n * od * oh * row_bytes, threads)
 
     def work(i0, i1, r0, r1, scratch):
         top = pads2[0][0] - r0 * sh   # band_pads: output row r0 is row 0
@@ -164,7 +171,7 @@ def _conv_by_depth(x, w, out, stride, dilation, pads, groups, bias, engine,
                 flat_out[i0:i1, r0:r1],
                 ((top + a, pads2[0][1]),) + tuple(pads2[1:]), scratch)
 
-    blocks = row_blocks(n * od, oh, run.row_bytes(kd * c, ow),
+    blocks = row_blocks(n * od, oh, row_bytes,
                         block_budget(run.budget(ow), threads), threads)
     with one_blas_thread():
         run_blocks(work, blocks, threads, context=quiet)
@@ -199,20 +206,17 @@ def _conv_by_depth_chunks(x, kd, w2, out, stride, dilation, pads, groups,
     threaded 2-D call."""
     n, d, h, wd, c = x.shape
     od = out.shape[1]
-    cg = c // groups
     depth_taps = axis_taps(d, kd, od, stride[0], dilation[0], pads[0][0])
     item_bytes = h * wd * kd * c * w2.dtype.itemsize
     for n0, n1, d0, d1 in _depth_chunks(n, od, item_bytes, _merges(out)):
-        buf = np.zeros((n1 - n0, d1 - d0, h, wd, groups, kd, cg), w2.dtype)
-        for t, span in enumerate(depth_taps):
-            if span is None:
-                continue
-            o_sl, i_sl = _clip(span, stride[0], d0, d1)
-            if o_sl is not None:
-                buf[:, o_sl, :, :, :, t] = x[n0:n1, i_sl].reshape(
-                    n1 - n0, -1, h, wd, groups, cg)
+        # A chunk is whole images or a depth run of one: the output
+        # slices n0 * od + d0 .. (n1 - 1) * od + d1, one after another.
+        i0, i1 = n0 * od + d0, (n1 - 1) * od + d1
+        buf = np.empty((i1 - i0, h, wd, groups, kd, c // groups),
+                       w2.dtype)
+        _gather_depth(x, depth_taps, stride[0], od, i0, i1, 0, h, buf)
         block = out[n0:n1, d0:d1]
-        conv_nhwc(buf.reshape(-1, h, wd, groups * kd * cg), w2,
+        conv_nhwc(buf.reshape(-1, h, wd, kd * c), w2,
                   block.reshape((-1,) + block.shape[2:]), stride[1:],
                   dilation[1:], pads[1:], groups, bias, engine, threads)
 
@@ -272,26 +276,31 @@ def _pool_by_depth(x, out, window, stride, dilation, pads, mode,
     item_bytes = h * wd * c * np.dtype(dtype).itemsize
     blocks = list(_depth_chunks(n, od, item_bytes, _merges(out),
                                 POOL_DEPTH_BYTES))
+    counts = counts if mode == "avg" else None
+
+    def banded(threads):
+        # The 2-D pool of planes over the budget, in bands of rows.
+        return lambda src, dst: pool_nhwc(
+            src, dst, window[1:], stride[1:], pads[1:], mode,
+            count_include_pad, dtype, threads, dilation=dilation[1:])
+
     if len(blocks) < threads:
         # Too few depth blocks to share: one at a time, each 2-D pool
         # threaded.
         for n0, n1, d0, d1 in blocks:
             buf = np.empty((n1 - n0, d1 - d0, h, wd, c), dtype)
             _depth_block(x, out, buf, n0, n1, d0, d1, depth_taps, stride,
-                         mode, counts if mode == "avg" else None,
-                         lambda src, dst: pool_nhwc(
-                             src, dst, window[1:], stride[1:], pads[1:],
-                             mode, count_include_pad, dtype, threads,
-                             dilation=dilation[1:]))
+                         mode, counts, banded(threads))
         return
     plan = PoolPlan((h, wd), out.shape[2:4], window[1:], stride[1:],
                     pads[1:], mode, count_include_pad, dtype, dilation[1:])
 
     def work(n0, n1, d0, d1, scratch):
         buf = scratch.get("depth", (n1 - n0, d1 - d0, h, wd, c), dtype)
+        whole = buf.nbytes <= POOL_DEPTH_BYTES     # else one big slice
         _depth_block(x, out, buf, n0, n1, d0, d1, depth_taps, stride, mode,
-                     counts if mode == "avg" else None,
-                     lambda src, dst: plan.run(src, dst, 0, scratch))
+                     counts, (lambda src, dst: plan.run(src, dst, 0, scratch))
+                     if whole else banded(1))
 
     run_blocks(work, blocks, worth_threads(x.nbytes, threads),
                context=quiet)

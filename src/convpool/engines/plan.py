@@ -112,7 +112,7 @@ def plan_conv(problem, finite=True):
         if why is None:
             return "banded", (
                 f"one group, {kernel} kernel, {_count(p.channels, 'channel')}"
-                ": banded BLAS products read the input in place")
+                ": banded BLAS products, no window matrix gathered")
         lead = f"banded cannot run ({why}); "
     else:
         lead = ("1x1 kernel: " if p.taps == 1 else

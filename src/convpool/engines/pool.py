@@ -13,7 +13,8 @@ or without the padded ones.
 import numpy as np
 
 from ..geometry import window_counts
-from ._parallel import block_budget, row_blocks, run_blocks, worth_threads
+from ._parallel import (block_budget, quiet, row_blocks, run_blocks,
+                        worth_threads)
 from ._windows import axis_taps, band_pads
 
 __all__ = ["pool_nhwc", "PoolPlan", "lowest"]
@@ -55,7 +56,7 @@ def pool_nhwc(x, out, window, stride, pads, mode, count_include_pad,
     threads = worth_threads(n * oh * row_bytes, threads)
     blocks = row_blocks(n, oh, row_bytes,
                         block_budget(_BUDGET, threads, grow=1), threads)
-    run_blocks(work, blocks, threads, context=_quiet)
+    run_blocks(work, blocks, threads, context=quiet)
 
 
 class PoolPlan:
@@ -95,13 +96,6 @@ class PoolPlan:
             np.divide(acc, part, out=acc)
         if acc is not dst:
             np.copyto(dst, acc, casting="unsafe")
-
-
-def _quiet():
-    # An average over a window holding +inf and -inf is NaN, and a float16
-    # result past 65504 is inf, as in PyTorch, which says nothing; errstate
-    # is per thread, so every worker sets it.
-    return np.errstate(invalid="ignore", over="ignore")
 
 
 def _divisor(counts, dtype):

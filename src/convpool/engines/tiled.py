@@ -19,7 +19,7 @@ threads: 283 -> 200 ms, interleaved medians on a noisy shared machine).
 import numpy as np
 
 from ._blas import one_blas_thread
-from ._parallel import run_blocks
+from ._parallel import quiet, run_blocks
 from ._picture import (all_finite, band_rows, fill_padded, padded_index,
                        runs, WeightedPass)
 
@@ -78,9 +78,6 @@ def run_bands(planes, out, window, stride, pads, mode, threads, dtype,
         flat[size:] = 0
         compute(flat, band, out[r0:r1], scratch)
 
-    def quiet():
-        # inf - inf and 0 * inf give NaN, as in the direct path.
-        return np.errstate(invalid="ignore", over="ignore")
     if oh == 0 or ow == 0:
         return
     # One BLAS thread even for a single convpool thread: OpenBLAS threads

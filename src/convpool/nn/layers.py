@@ -206,23 +206,28 @@ class ReLU(Layer):
     """``max(x, 0)``, as in PyTorch: NaN stays NaN, and the gradient passes
     where the result is not ``<= 0`` (at 0 it is 0; at NaN it passes).
 
-    A product with the boolean mask is one fast pass (``np.where`` took
-    2.3 ms on LeNet-5's first activations, the product 0.15 ms); only when
-    ``dy`` holds an inf or NaN where the gradient is blocked (inf * 0 is
-    NaN) is the result taken again with ``np.where``.
+    The gradient is ``dy``'s bits ANDed with an all-ones or all-zeros mask
+    per cell: exactly ``np.where(passes, dy, 0)`` (inf and NaN kept where
+    they pass, +0.0 where blocked), in two integer passes instead of
+    ``np.where``'s 2.3 ms on LeNet-5's first activations.
     """
 
     def forward(self, x):
-        y = np.maximum(x, 0)
+        y = np.maximum(0, x)        # in this order -0.0 stays -0.0
         self.passes = ~(y <= 0)
         return y
 
     def backward(self, dy):
-        with np.errstate(invalid="ignore"):
-            dx = np.multiply(dy, self.passes, dtype=dy.dtype)
-        if not np.isfinite(dx.sum()):
-            dx = np.where(self.passes, dy, 0).astype(dy.dtype, copy=False)
-        return dx
+        dy = np.asarray(dy)
+        bits = _SAME_SIZE_INT.get(dy.dtype.itemsize)
+        if dy.dtype.kind != "f" or bits is None:
+            return np.where(self.passes, dy, 0).astype(dy.dtype, copy=False)
+        mask = np.negative(self.passes, dtype=bits)      # -1: every bit
+        return np.bitwise_and(dy.view(bits), mask).view(dy.dtype)
+
+
+# The integer type of each float size, for ReLU's bit mask.
+_SAME_SIZE_INT = {2: np.int16, 4: np.int32, 8: np.int64}
 
 
 class Tanh(Layer):
