@@ -154,9 +154,13 @@ def _conv_by_depth(x, w, out, stride, dilation, pads, groups, bias, engine,
     (sh, dh), pads2 = (stride[1], dilation[1]), pads[1:]
     run = ENGINE_CLASSES[path](w2, stride[1:], dilation[1:], groups, bias)
     flat_out = out.reshape((n * od,) + out.shape[2:])
-    # Scratch per output row: the engine's, and the gathered input rows.
-    row_bytes = (run.row_bytes(kd * c, ow)
-                 + sh * wd * kd * c * w.dtype.itemsize)
+    # Scratch per output row: the engine's, and the gathered input rows;
+    # the budget grows with the gather, so that a block has as many rows
+    # as the engine would give it in 2-D (W11's blocks are unchanged), and
+    # stays under ``MAX_SCRATCH``.
+    engine_rows = run.row_bytes(kd * c, ow)
+    row_bytes = engine_rows + sh * wd * kd * c * w.dtype.itemsize
+    budget = run.budget(ow) * row_bytes // max(1, engine_rows)
     threads = worth_threads(n * od * oh * row_bytes, threads)
 
     def work(i0, i1, r0, r1, scratch):
@@ -172,7 +176,7 @@ def _conv_by_depth(x, w, out, stride, dilation, pads, groups, bias, engine,
                 ((top + a, pads2[0][1]),) + tuple(pads2[1:]), scratch)
 
     blocks = row_blocks(n * od, oh, row_bytes,
-                        block_budget(run.budget(ow), threads), threads)
+                        block_budget(budget, threads), threads)
     with one_blas_thread():
         run_blocks(work, blocks, threads, context=quiet)
 
