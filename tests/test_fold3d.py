@@ -121,3 +121,24 @@ def test_conv3d_one_slice_out_runs_in_bands(engine, dtype):
     tol = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(y, want, rtol=tol, atol=tol)
     np.testing.assert_array_equal(_conv(case, x, k, threads=1), y)
+
+
+@pytest.mark.parametrize("mode", ["max", "avg"])
+def test_pool3d_slices_over_the_depth_budget(mode):
+    """Depth slices of 2 MiB (over POOL_DEPTH_BYTES): each is pooled in
+    bands of rows; the result equals the separable NumPy reduction and
+    keeps its bits across threads and batch cuts."""
+    from convpool.engines import fold
+    x = np.random.default_rng(3).standard_normal(
+        (3, 4, 256, 256, 8)).astype(np.float32)
+    assert x[0, 0].nbytes > fold.POOL_DEPTH_BYTES
+    y = convpool.pool3d(x, 2, mode=mode, threads=2)
+    blocks = x.reshape(3, 2, 2, 128, 2, 128, 2, 8)
+    want = (blocks.max(axis=(2, 4, 6)) if mode == "max"
+            else blocks.mean(axis=(2, 4, 6), dtype=np.float64))
+    np.testing.assert_allclose(y, want, rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(convpool.pool3d(x, 2, mode=mode,
+                                                  threads=1), y)
+    np.testing.assert_array_equal(
+        np.concatenate([convpool.pool3d(x[i:i + 1], 2, mode=mode)
+                        for i in range(3)]), y)
