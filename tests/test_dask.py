@@ -281,6 +281,28 @@ def test_filter2d_every_pad_mode_across_chunks(h, w, kh, kw, stride,
     assert_close(compute(lazy), expected, scale, np.float64)
 
 
+@pytest.mark.parametrize("kind", ["gaussian", "random", "wide"])
+@pytest.mark.parametrize("mode", ["constant", "wrap", "reflect"])
+def test_filter2d_blocks_take_the_planned_paths(kind, mode):
+    """Each block goes through filter2d's planner, as a picture in memory:
+    a separable Gaussian, a mid-size random kernel (tiled) and a wide one
+    (FFT tiles) across uneven chunks agree with the NumPy call."""
+    rng = np.random.default_rng(11)
+    image = rng.random((150, 170, 3), dtype=np.float32)
+    if kind == "gaussian":
+        g = np.exp(-0.5 * (np.arange(-7, 8) / 3.0) ** 2)
+        kernel = np.outer(g, g).astype(np.float32)
+    else:
+        size = 5 if kind == "random" else 41
+        kernel = rng.standard_normal((size, size)).astype(np.float32)
+    expected = convpool.filter2d(image, kernel, pad_mode=mode)
+    lazy = convpool.filter2d(da.from_array(image, chunks=(64, 57, 3)),
+                             kernel, pad_mode=mode)
+    scale = float(kernel.size * np.abs(image).max()
+                  * np.abs(kernel).max())
+    assert_close(compute(lazy), expected, scale, np.float32)
+
+
 def test_nan_and_inf_positions_are_kept():
     rng = np.random.default_rng(1)
     x = rng.standard_normal((2, 16, 16, 2))
