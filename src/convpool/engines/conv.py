@@ -55,7 +55,7 @@ def conv_nhwc(x, w, out, stride, dilation, pads, groups, bias, engine,
     # other images of its batch (how a batch is cut, e.g. into Dask
     # chunks, must not change a result).
     fallback = plan_conv(problem, False)[0]
-    for n0, n1, finite in _finite_runs(x):
+    for n0, n1, finite in _finite_runs(x, threads):
         _run_engine(engine if finite else fallback, x[n0:n1], w, out[n0:n1],
                     stride, dilation, pads, groups, bias, threads)
 
@@ -77,23 +77,29 @@ def _run_engine(engine, x, w, out, stride, dilation, pads, groups, bias,
         run_blocks(work, blocks, threads, context=quiet)
 
 
-def _finite_runs(x, chunk=1 << 20):
+def _finite_runs(x, threads=1, chunk=1 << 20):
     """``(n0, n1, finite)``: runs of consecutive images of ``x`` that are
-    all finite, or all hold an inf or NaN (a chunk of images at a time:
-    bounded memory)."""
+    all finite, or all hold an inf or NaN, judged a chunk of images at a
+    time (bounded memory), the chunks on the threads (a serial pass over
+    W3's 123 MB took 5.5 ms of its 65)."""
     if x.dtype.kind not in "fc":
         yield 0, len(x), True
         return
     flags = np.empty(len(x), bool)
     step = max(1, chunk // max(1, x[:1].size))
     axes = tuple(range(1, x.ndim))
-    with np.errstate(over="ignore", invalid="ignore"):
-        for n0 in range(0, len(x), step):
-            part = x[n0:n0 + step]
-            sums = np.isfinite(part.sum(axis=axes))
-            for i in np.flatnonzero(~sums):
-                sums[i] = np.isfinite(part[i]).all()
-            flags[n0:n0 + step] = sums
+
+    def judge(n0, n1, _r0, _r1, _scratch):
+        part = x[n0:n1]
+        sums = np.isfinite(part.sum(axis=axes))
+        for i in np.flatnonzero(~sums):
+            sums[i] = np.isfinite(part[i]).all()
+        flags[n0:n1] = sums
+
+    blocks = [(n0, min(n0 + step, len(x)), 0, 0)
+              for n0 in range(0, len(x), step)]
+    run_blocks(judge, blocks, worth_threads(x.nbytes, threads),
+               context=quiet)
     edges = np.flatnonzero(np.diff(flags)) + 1
     bounds = [0] + edges.tolist() + [len(x)]
     for n0, n1 in zip(bounds, bounds[1:]):
