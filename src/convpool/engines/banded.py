@@ -143,9 +143,8 @@ class Banded:
 
     def _frame(self, scratch, b, geom, c, t, band, m):
         """This worker's frame for blocks of ``b`` images, as (rows, Wq *
-        C), and its tiles: tile n of output row r
-        is the band's span of frame row r * sh + i * dh, from pixel
-        n * T * sw on.
+        C), and its tiles: tile n of output row r is the band's span of
+        frame row r * sh + i * dh, from pixel n * T * sw on.
 
         The frame is filled even when the block is a plain view of the
         caller's rows (valid, stride 1): the products read each row once
