@@ -336,8 +336,13 @@ def _reduce_depth(x, depth_taps, stride, d0, d1, mode, buf):
                                for t in depth_taps if t is not None)
              if span[0] is not None]
     start = 0
-    if (mode == "max" and spans and spans[0][0].start == 0
-            and spans[0][0].stop == d1 - d0):
+    whole = [s[0].start == 0 and s[0].stop == d1 - d0 for s in spans[:2]]
+    if mode == "max" and whole == [True, True]:
+        # Both first taps reach every output depth: one pass for the two.
+        np.maximum(x[:, spans[0][1]], x[:, spans[1][1]], out=buf,
+                   dtype=buf.dtype, casting="unsafe")
+        start = 2
+    elif mode == "max" and whole[:1] == [True]:
         np.copyto(buf, x[:, spans[0][1]], casting="unsafe")
         start = 1
     else:

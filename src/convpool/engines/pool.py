@@ -134,8 +134,9 @@ def _pool_cols(reduce, start, rows, out, k, stride, dilation, left):
 def _reduce_taps(reduce, start, taps, out, length, views, order="K"):
     """Reduce the taps' views into ``out`` along an axis of ``length``.
 
-    Taps combine in their order, the first one copied in (no fill pass
-    where it reaches) and the cells it misses set to ``start``.  Every
+    Taps combine in their order, the first one copied in (or reduced
+    with the second in one pass when both reach the same cells; no fill
+    pass where it reaches) and the cells it misses set to ``start``.  Every
     output cell thus sums its taps in the same order however the batch is
     cut into blocks, so results do not depend on the thread count.  Taps
     wholly in the padding (None) contribute nothing.
@@ -146,7 +147,13 @@ def _reduce_taps(reduce, start, taps, out, length, views, order="K"):
         return
     (first, source), rest = taps[0], taps[1:]
     dst, src = views(first, source)
-    _assign(reduce, dst, src, order)
+    if rest and rest[0][0] == first:
+        # The second tap reaches the same cells: one pass reduces both
+        # (as a copy then a reduce would, in the accumulation dtype).
+        reduce(src, views(*rest.pop(0))[1], out=dst, order=order,
+               dtype=dst.dtype, casting="unsafe")
+    else:
+        _assign(reduce, dst, src, order)
     for missed in (slice(0, first.start), slice(first.stop, length)):
         if missed.stop > missed.start:
             views(missed, missed)[0].fill(start)
