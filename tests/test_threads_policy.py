@@ -11,15 +11,16 @@ from convpool.engines import _parallel
 
 @pytest.fixture
 def pools(monkeypatch):
-    """The worker counts of every thread pool a call starts."""
+    """The worker counts (the caller and its helper threads) of every call
+    that hands blocks to helper threads."""
     started = []
-    real = _parallel.ThreadPoolExecutor
+    real = _parallel._pool
 
-    def spy(max_workers):
-        started.append(max_workers)
-        return real(max_workers=max_workers)
+    def spy(helpers):
+        started.append(helpers + 1)
+        return real(helpers)
 
-    monkeypatch.setattr(_parallel, "ThreadPoolExecutor", spy)
+    monkeypatch.setattr(_parallel, "_pool", spy)
     return started
 
 
