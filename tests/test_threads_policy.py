@@ -11,16 +11,15 @@ from convpool.engines import _parallel
 
 @pytest.fixture
 def pools(monkeypatch):
-    """The worker counts (the caller and its helper threads) of every call
-    that hands blocks to helper threads."""
+    """The worker counts of every call that starts threads."""
     started = []
-    real = _parallel._pool
+    real = _parallel._start_helpers
 
-    def spy(helpers):
-        started.append(helpers + 1)
-        return real(helpers)
+    def spy(count, target):
+        started.append(count)
+        return real(count, target)
 
-    monkeypatch.setattr(_parallel, "_pool", spy)
+    monkeypatch.setattr(_parallel, "_start_helpers", spy)
     return started
 
 
