@@ -3,9 +3,7 @@
 block reaches the caller after every worker has stopped, a forked child
 runs threaded calls, and concurrent callers get the same bits."""
 
-import os
-import subprocess
-import sys
+import multiprocessing
 import threading
 
 import numpy as np
@@ -94,30 +92,28 @@ def test_an_error_in_a_block_stops_the_others_and_reaches_the_caller():
     assert sorted(done) == list(range(50))
 
 
-# Run in a fresh interpreter: the test process has JAX's threads, which a
-# fork must not copy.
-FORK_SCRIPT = """
-import os, sys
-import numpy as np
-import convpool
-x = np.random.default_rng(0).standard_normal((256, 48, 48, 3)).astype(
-    np.float32)
-k = np.ones((3, 3, 3, 4), np.float32)
-expected = convpool.conv2d(x, k, threads=2, engine="im2col")
-pid = os.fork()
-if pid == 0:
-    got = convpool.conv2d(x, k, threads=2, engine="im2col")
-    os._exit(0 if np.array_equal(got, expected) else 3)
-_, status = os.waitpid(pid, 0)
-sys.exit(os.waitstatus_to_exitcode(status))
-"""
+def _child(queue):
+    x = np.random.default_rng(0).standard_normal(
+        (256, 48, 48, 3)).astype(np.float32)
+    k = np.ones((3, 3, 3, 4), np.float32)
+    queue.put(convpool.conv2d(x, k, threads=2, engine="im2col").sum())
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
+                    reason="no fork on this platform")
 def test_a_forked_child_runs_threaded_calls():
-    done = subprocess.run([sys.executable, "-c", FORK_SCRIPT], timeout=120,
-                          capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+    x = np.random.default_rng(0).standard_normal(
+        (256, 48, 48, 3)).astype(np.float32)
+    k = np.ones((3, 3, 3, 4), np.float32)
+    expected = convpool.conv2d(x, k, threads=2, engine="im2col").sum()
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_child, args=(queue,))
+    child.start()
+    got = queue.get(timeout=60)
+    child.join(timeout=60)
+    assert child.exitcode == 0
+    assert got == expected
 
 
 def test_concurrent_callers_get_the_serial_bits():
