@@ -1,7 +1,7 @@
-"""The worker threads and the scratch kept between calls
+"""The helper threads and the scratch a thread keeps between calls
 (``engines._parallel``): nested calls never share a buffer, an error in a
-block reaches the caller after every worker has stopped, a forked child
-runs threaded calls, and concurrent callers get the same bits."""
+block reaches the caller after every helper has stopped, a forked child
+gets threads of its own, and concurrent callers get the same bits."""
 
 import multiprocessing
 import threading
@@ -42,7 +42,7 @@ def test_a_nested_call_gets_its_own_scratch(threads):
 
 
 def test_scratch_is_kept_between_calls_up_to_the_limit():
-    _parallel._spare.clear()           # what earlier tests kept
+    _parallel._local.stack = []        # what earlier tests kept
     addresses = []
 
     def grab(size):
@@ -57,7 +57,7 @@ def test_scratch_is_kept_between_calls_up_to_the_limit():
     assert addresses[0] == addresses[1]          # kept: no fresh pages
     big = _parallel.KEEP_SCRATCH * 2
     grab(big)
-    kept = [b for s in _parallel._spare for b in s._buffers.values()]
+    kept = [s for s in _parallel._local.stack[0]._buffers.values()]
     assert sum(b.nbytes for b in kept) == 0      # freed past the limit
 
 
@@ -101,7 +101,7 @@ def _child(queue):
 
 @pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
                     reason="no fork on this platform")
-def test_a_forked_child_runs_threaded_calls():
+def test_a_forked_child_gets_threads_of_its_own():
     x = np.random.default_rng(0).standard_normal(
         (256, 48, 48, 3)).astype(np.float32)
     k = np.ones((3, 3, 3, 4), np.float32)

@@ -11,15 +11,16 @@ from convpool.engines import _parallel
 
 @pytest.fixture
 def pools(monkeypatch):
-    """The worker counts of every call that starts threads."""
+    """The worker counts (the caller and its helper threads) of every call
+    that hands blocks to helper threads."""
     started = []
-    real = _parallel._start_helpers
+    real = _parallel._pool
 
-    def spy(count, target):
-        started.append(count)
-        return real(count, target)
+    def spy(helpers):
+        started.append(helpers + 1)
+        return real(helpers)
 
-    monkeypatch.setattr(_parallel, "_start_helpers", spy)
+    monkeypatch.setattr(_parallel, "_pool", spy)
     return started
 
 

@@ -4,17 +4,19 @@ A call's output is cut into blocks: several whole images, or a band of
 output rows of one image.  Blocks are sized so that each one's scratch
 stays small (about 1-2 MiB): this bounds the extra memory of any call,
 whatever the batch size, and keeps each pass over a block in cache.
-NumPy's ufuncs and BLAS release the GIL, so blocks run in parallel on the
-calling thread and helper threads, each worker reusing its own scratch
-buffers from block to block and (up to ``KEEP_SCRATCH``) from call to
-call.
+NumPy's ufuncs and BLAS release the GIL, so blocks run in parallel: the
+calling thread and helper threads that live as long as the process, each
+worker reusing its own scratch buffers, from block to block and (up to
+``KEEP_SCRATCH``) from call to call.
 """
 
+import concurrent.futures
 import contextlib
 import math
 import numbers
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -83,12 +85,14 @@ def block_budget(budget, threads, grow=2):
 
 
 # A call with less work than this (its blocks' scratch, or the bytes it
-# reads where there is no block scratch) runs on one thread.  Starting a
-# thread costs about 0.25 ms here, and two threads trading the GIL between
-# many short NumPy calls lose more than the second core gives (LeNet-5's
-# layers at batch 128, one thread vs two: 2x2 max pool 0.93 vs 1.61 ms,
-# 5x5x6x16 conv 2.06 vs 2.44 ms; at batch 384, 5.2 MiB, two threads win).
-# Threads never change a result's bits.
+# reads where there is no block scratch) runs on one thread: two threads
+# trading the GIL between many short NumPy calls lose about what the
+# second core gives.  Measured before the helpers were kept between calls
+# (LeNet-5's layers at batch 128, one thread vs two: 2x2 max pool 0.93 vs
+# 1.61 ms, 5x5x6x16 conv 2.06 vs 2.44 ms; at batch 384, 5.2 MiB, two
+# threads win); with kept helpers a LeNet-5 training step at batch 128
+# took 22.0, 22.2 and 23.7 ms with this threshold against 24.7, 22.3 and
+# 27.7 ms with 256 KiB.  Threads never change a result's bits.
 THREADED_BYTES = 4 << 20
 
 
@@ -174,7 +178,8 @@ def quiet():
 def run_blocks(work, blocks, threads, context=None):
     """Call ``work(n0, n1, r0, r1, scratch)`` for every block on up to
     ``threads`` workers, each pulling the next block and owning a
-    ``Scratch``.
+    ``Scratch``.  The calling thread is one of the workers; the others
+    come from a pool that lives as long as the process.
 
     ``context()``, if given, makes a context manager that each worker
     enters once around all its blocks: per-thread settings such as
@@ -186,7 +191,7 @@ def run_blocks(work, blocks, threads, context=None):
     failed = []
 
     def worker():
-        with _borrowed_scratch() as scratch, (
+        with _own_scratch() as scratch, (
                 context() if context is not None
                 else contextlib.nullcontext()):
             while not failed:
@@ -196,78 +201,82 @@ def run_blocks(work, blocks, threads, context=None):
                     return
                 try:
                     work(*block, scratch)
-                except BaseException as error:
-                    failed.append(error)
+                except BaseException:
+                    failed.append(True)
                     raise
 
-    workers = min(threads, len(blocks))
-    if workers <= 1:
+    helpers = min(threads, len(blocks)) - 1
+    if helpers <= 0:
         worker()
         return
-    # The caller waits rather than work as well: measured on W7 with calls
-    # 0.25 s apart, 2 new threads took 41-50 ms against 53-55 ms for the
-    # caller and 1 new thread.
-    for helper in _start_helpers(workers, worker):
-        helper.join()
-    if failed:
-        raise failed[0]
+    futures = [_pool(helpers).submit(worker) for _ in range(helpers)]
+    try:
+        worker()
+    finally:
+        # The helpers read the caller's arrays: wait for every one.
+        concurrent.futures.wait(futures)
+    for future in futures:
+        future.result()
 
 
-def _start_helpers(count, target):
-    """``count`` new threads running ``target`` (errors are the caller's
-    to collect).
-
-    Threads are started afresh for each call (about 0.1 ms each).  A
-    pool of helpers kept from call to call ran W7 in 61 ms instead of 44
-    ms when the calls were 0.25 s apart, as the benchmarks make them."""
-    def run():
-        try:
-            target()
-        except BaseException:       # noqa: BLE001 - kept in ``failed``
-            pass
-    helpers = [threading.Thread(target=run, daemon=True)
-               for _ in range(max(0, count))]
-    for helper in helpers:
-        helper.start()
-    return helpers
-
-
-# Scratch kept between calls, at most (bytes per ``Scratch``, and spare
-# ``Scratch`` objects); a call that needed more frees the rest when it
-# ends.  Fresh pages cost a page fault each: LeNet-5's first layer at
-# batch 128 took 3.5 ms with fresh scratch per call and 2.2 ms with kept
-# scratch.
+# Scratch a thread keeps between calls, at most (bytes); a call that needed
+# more frees the rest when it ends.  Fresh pages cost a page fault each:
+# LeNet-5's layers at batch 128 reallocated about 1-3 MiB of scratch per
+# call, as much time as some of their passes.
 KEEP_SCRATCH = 4 << 20
-SPARE_SCRATCH = 8
 
-_spare = []
-_spare_lock = threading.Lock()
+_local = threading.local()
 
 
 @contextlib.contextmanager
-def _borrowed_scratch():
-    """A ``Scratch`` for one worker of one call: its buffers may be kept
-    from earlier calls, its memos never are (they hold views shaped for
-    one call).  No two workers hold the same one, so a call made from
-    inside a block (or from another thread) never shares a buffer."""
-    with _spare_lock:
-        scratch = _spare.pop() if _spare else Scratch()
+def _own_scratch():
+    """This thread's ``Scratch`` for one ``run_blocks`` call: its buffers
+    are kept from earlier calls, its memos are not (they hold views shaped
+    for one call).  A call made from inside a block (a worker running a
+    nested call on its own) gets the next one down, so that the two never
+    share a buffer."""
+    stack = getattr(_local, "stack", None)
+    if stack is None:
+        stack = _local.stack = []
+    depth = getattr(_local, "depth", 0)
+    if depth == len(stack):
+        stack.append(Scratch())
+    scratch = stack[depth]
     scratch.forget()
+    _local.depth = depth + 1
     try:
         yield scratch
     finally:
+        _local.depth = depth
         scratch.forget()
         scratch.trim(KEEP_SCRATCH)
-        with _spare_lock:
-            if len(_spare) < SPARE_SCRATCH:
-                _spare.append(scratch)
 
 
-def _after_fork():
-    # The lock may have been held by a thread that the child does not have.
-    global _spare_lock
-    _spare_lock = threading.Lock()
+_pool_lock = threading.Lock()
+_executor = None
+_executor_size = 0
+
+
+def _pool(size):
+    """The process's helper threads, at least ``size`` of them."""
+    global _executor, _executor_size
+    with _pool_lock:
+        if _executor is None or _executor_size < size:
+            old = _executor
+            _executor = ThreadPoolExecutor(max_workers=size,
+                                           thread_name_prefix="convpool")
+            _executor_size = size
+            if old is not None:
+                old.shutdown(wait=False)
+        return _executor
+
+
+def _forget_pool():
+    # A forked child has none of the parent's threads.
+    global _executor, _executor_size
+    _executor, _executor_size = None, 0
+    _local.__dict__.clear()
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork)
+    os.register_at_fork(after_in_child=_forget_pool)
