@@ -11,16 +11,15 @@ from convpool.engines import _parallel
 
 @pytest.fixture
 def pools(monkeypatch):
-    """The worker counts (the caller and its helper threads) of every call
-    that hands blocks to helper threads."""
+    """The worker counts of every thread pool a call starts."""
     started = []
-    real = _parallel._pool
+    real = _parallel.ThreadPoolExecutor
 
-    def spy(helpers):
-        started.append(helpers + 1)
-        return real(helpers)
+    def spy(max_workers):
+        started.append(max_workers)
+        return real(max_workers=max_workers)
 
-    monkeypatch.setattr(_parallel, "_pool", spy)
+    monkeypatch.setattr(_parallel, "ThreadPoolExecutor", spy)
     return started
 
 

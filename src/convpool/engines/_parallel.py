@@ -4,13 +4,10 @@ A call's output is cut into blocks: several whole images, or a band of
 output rows of one image.  Blocks are sized so that each one's scratch
 stays small (about 1-2 MiB): this bounds the extra memory of any call,
 whatever the batch size, and keeps each pass over a block in cache.
-NumPy's ufuncs and BLAS release the GIL, so blocks run in parallel: the
-calling thread and helper threads that live as long as the process, each
-worker reusing its own scratch buffers, from block to block and (up to
-``KEEP_SCRATCH``) from call to call.
+NumPy's ufuncs and BLAS release the GIL, so blocks run in parallel on a
+thread pool, each worker reusing its own scratch buffers.
 """
 
-import concurrent.futures
 import contextlib
 import math
 import numbers
@@ -85,14 +82,12 @@ def block_budget(budget, threads, grow=2):
 
 
 # A call with less work than this (its blocks' scratch, or the bytes it
-# reads where there is no block scratch) runs on one thread: two threads
-# trading the GIL between many short NumPy calls lose about what the
-# second core gives.  Measured before the helpers were kept between calls
-# (LeNet-5's layers at batch 128, one thread vs two: 2x2 max pool 0.93 vs
-# 1.61 ms, 5x5x6x16 conv 2.06 vs 2.44 ms; at batch 384, 5.2 MiB, two
-# threads win); with kept helpers a LeNet-5 training step at batch 128
-# took 22.0, 22.2 and 23.7 ms with this threshold against 24.7, 22.3 and
-# 27.7 ms with 256 KiB.  Threads never change a result's bits.
+# reads where there is no block scratch) runs on one thread.  Starting a
+# thread costs about 0.25 ms here, and two threads trading the GIL between
+# many short NumPy calls lose more than the second core gives (LeNet-5's
+# layers at batch 128, one thread vs two: 2x2 max pool 0.93 vs 1.61 ms,
+# 5x5x6x16 conv 2.06 vs 2.44 ms; at batch 384, 5.2 MiB, two threads win).
+# Threads never change a result's bits.
 THREADED_BYTES = 4 << 20
 
 
@@ -127,9 +122,8 @@ class Scratch:
     """One worker's reusable buffers.
 
     Blocks of one call have the same shapes, so each worker allocates its
-    accumulators and frames once, and keeps them for the next call (up to
-    ``KEEP_SCRATCH``): fresh pages from the OS cost a page fault each, as
-    much as a whole tap pass.
+    accumulators and frames once: fresh pages from the OS cost a page fault
+    each, as much as a whole tap pass.
     """
 
     def __init__(self):
@@ -144,15 +138,6 @@ class Scratch:
         if buf is None or buf.size < size:
             buf = self._buffers[name] = np.empty(size, np.uint8)
         return buf[:size].view(dtype).reshape(shape)
-
-    def forget(self):
-        """Drop the memos (at the start and end of a call)."""
-        self._memo.clear()
-
-    def trim(self, keep):
-        """Free the buffers if they hold more than ``keep`` bytes."""
-        if sum(b.nbytes for b in self._buffers.values()) > keep:
-            self._buffers.clear()
 
     def memo(self, key, make):
         """``make(self)``, computed once per worker and ``key``: views of
@@ -178,8 +163,7 @@ def quiet():
 def run_blocks(work, blocks, threads, context=None):
     """Call ``work(n0, n1, r0, r1, scratch)`` for every block on up to
     ``threads`` workers, each pulling the next block and owning a
-    ``Scratch``.  The calling thread is one of the workers; the others
-    come from a pool that lives as long as the process.
+    ``Scratch``.
 
     ``context()``, if given, makes a context manager that each worker
     enters once around all its blocks: per-thread settings such as
@@ -188,95 +172,21 @@ def run_blocks(work, blocks, threads, context=None):
     GIL-releasing calls delays the other thread's hand-back."""
     todo = iter(blocks)
     lock = threading.Lock()
-    failed = []
 
     def worker():
-        with _own_scratch() as scratch, (
-                context() if context is not None
-                else contextlib.nullcontext()):
-            while not failed:
+        scratch = Scratch()
+        with context() if context is not None else contextlib.nullcontext():
+            while True:
                 with lock:
                     block = next(todo, None)
                 if block is None:
                     return
-                try:
-                    work(*block, scratch)
-                except BaseException:
-                    failed.append(True)
-                    raise
+                work(*block, scratch)
 
-    helpers = min(threads, len(blocks)) - 1
-    if helpers <= 0:
+    workers = min(threads, len(blocks))
+    if workers <= 1:
         worker()
         return
-    futures = [_pool(helpers).submit(worker) for _ in range(helpers)]
-    try:
-        worker()
-    finally:
-        # The helpers read the caller's arrays: wait for every one.
-        concurrent.futures.wait(futures)
-    for future in futures:
-        future.result()
-
-
-# Scratch a thread keeps between calls, at most (bytes); a call that needed
-# more frees the rest when it ends.  Fresh pages cost a page fault each:
-# LeNet-5's layers at batch 128 reallocated about 1-3 MiB of scratch per
-# call, as much time as some of their passes.
-KEEP_SCRATCH = 4 << 20
-
-_local = threading.local()
-
-
-@contextlib.contextmanager
-def _own_scratch():
-    """This thread's ``Scratch`` for one ``run_blocks`` call: its buffers
-    are kept from earlier calls, its memos are not (they hold views shaped
-    for one call).  A call made from inside a block (a worker running a
-    nested call on its own) gets the next one down, so that the two never
-    share a buffer."""
-    stack = getattr(_local, "stack", None)
-    if stack is None:
-        stack = _local.stack = []
-    depth = getattr(_local, "depth", 0)
-    if depth == len(stack):
-        stack.append(Scratch())
-    scratch = stack[depth]
-    scratch.forget()
-    _local.depth = depth + 1
-    try:
-        yield scratch
-    finally:
-        _local.depth = depth
-        scratch.forget()
-        scratch.trim(KEEP_SCRATCH)
-
-
-_pool_lock = threading.Lock()
-_executor = None
-_executor_size = 0
-
-
-def _pool(size):
-    """The process's helper threads, at least ``size`` of them."""
-    global _executor, _executor_size
-    with _pool_lock:
-        if _executor is None or _executor_size < size:
-            old = _executor
-            _executor = ThreadPoolExecutor(max_workers=size,
-                                           thread_name_prefix="convpool")
-            _executor_size = size
-            if old is not None:
-                old.shutdown(wait=False)
-        return _executor
-
-
-def _forget_pool():
-    # A forked child has none of the parent's threads.
-    global _executor, _executor_size
-    _executor, _executor_size = None, 0
-    _local.__dict__.clear()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pool)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for future in [pool.submit(worker) for _ in range(workers)]:
+            future.result()
