@@ -93,3 +93,42 @@ def test_max_with_taps_of_unequal_reach_keeps_its_bits(window, stride,
     ref = convpool.max_pool2d(x.astype(np.float64), window, stride=stride,
                               padding=padding)
     np.testing.assert_array_equal(one, ref.astype(np.float32))
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2 ** 32 - 1),
+       dtype=st.sampled_from([np.float16, np.float32, np.float64]),
+       c=st.sampled_from([4, 8, 16, 24, 40]), k=st.integers(2, 3),
+       s=st.integers(2, 3), d=st.integers(1, 2), w=st.integers(1, 19),
+       h=st.integers(1, 7), mode=st.sampled_from(["max", "avg"]),
+       pad=st.sampled_from([0, 1]))
+def test_shifted_column_pass_gives_the_strided_passes_bits(
+        seed, dtype, c, k, s, d, w, h, mode, pad):
+    # Pixels of 64-255 bytes at a column stride of 2 or more take
+    # ``_shifted_cols`` (contiguous passes, then the kept pixels copied
+    # out); with it turned off, the strided views of ``_pool_cols``.
+    from convpool.engines import pool as engine
+    rng = np.random.default_rng(seed)
+    x = _wide_values(rng, (2, h + 2, w + (k - 1) * d, c), dtype)
+    x[rng.random(x.shape) < 0.05] = np.nan
+    call = (lambda: convpool.pool2d(x, (2, k), stride=(1, s), mode=mode,
+                                    padding=pad, dilation=(1, d)))
+    shifted = call()
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(engine, "_LONG_PIXEL", 0)
+        strided = call()
+    np.testing.assert_array_equal(shifted.view(np.uint8),
+                                  strided.view(np.uint8))
+    # And the path is taken where it should be.
+    taken = []
+    real = engine._shifted_cols
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(engine, "_shifted_cols",
+                  lambda *a: taken.append(real(*a)) or taken[-1])
+        call()
+    # The pass works in the accumulation dtype: float32 for a float16
+    # average.
+    acc = np.float32 if (mode, dtype) == ("avg", np.float16) else dtype
+    item = c * np.dtype(acc).itemsize
+    expected = 64 <= item < 256 and pad == 0
+    assert taken and all(t == expected for t in taken)

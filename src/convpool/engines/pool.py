@@ -88,8 +88,10 @@ class PoolPlan:
                    band_pads(self.pads, r0, self.stride[0])[0][0])
         acc = dst if dst.dtype == self.dtype else scratch.get(
             "acc", dst.shape, self.dtype)
-        _pool_cols(self.reduce, self.start, rows, acc, self.window[1],
-                   self.stride[1], self.dilation[1], self.pads[1][0])
+        args = (self.reduce, rows, acc, self.window[1], self.stride[1],
+                self.dilation[1], self.pads[1][0])
+        if not _shifted_cols(*args, scratch):
+            _pool_cols(self.reduce, self.start, *args[1:])
         if self.divisor is not None:
             part = (self.divisor if np.ndim(self.divisor) == 0
                     else self.divisor[r0:r1])
@@ -129,6 +131,52 @@ def _pool_cols(reduce, start, rows, out, k, stride, dilation, left):
                  lambda co, ci: (out[:, :, co].transpose(3, 0, 1, 2),
                                  rows[:, :, ci].transpose(3, 0, 1, 2)),
                  order="C")
+
+
+# Pixels of at least _SHORT_PIXEL and under this many bytes, at a column
+# stride of 2 or more, are pooled along columns by ``_shifted_cols``.
+_LONG_PIXEL = 256
+
+
+def _shifted_cols(reduce, rows, out, k, stride, dilation, left, scratch):
+    """The column pass as contiguous passes and one gather, where it pays:
+    returns False (nothing done) where it does not apply.
+
+    With a column stride, the strided views of ``_pool_cols`` give NumPy
+    inner loops of one pixel (C cells).  Instead, tap ``j`` is the whole
+    rows buffer shifted by ``j * dilation`` pixels: one contiguous pass
+    per tap (the first two fused) reduces every pixel's window, and the
+    pixels the stride keeps are then copied out as whole pixels (an item
+    of ``C * itemsize`` bytes).  Each kept cell reduces the same taps in
+    the same order as ``_pool_cols``, so the bits are the same; the other
+    windows (which may run past a row's end) are thrown away.  Measured
+    on 32 rows of 64 pixels, 2x2/2, float32: 54 -> 26 us at 16 channels,
+    30 -> 23 at 32, 21 -> 19 at 64, 43 -> 37 at 128, 38 -> 41 at 256; whole
+    2x2/2 max pools in cache, one thread: 16 channels 0.38 -> 0.31 ms (2-D
+    and 3-D), 64 and 128 channels no change.
+    """
+    b, r, w, c = rows.shape
+    ow = out.shape[2]
+    item = c * rows.itemsize
+    if (stride < 2 or k < 2 or left or not _SHORT_PIXEL <= item < _LONG_PIXEL
+            or (ow - 1) * stride + (k - 1) * dilation >= w
+            or not rows.flags.c_contiguous or out.dtype != rows.dtype
+            or out.strides[3] != out.itemsize):
+        return False
+    flat = rows.reshape(-1)
+    reach = (k - 1) * dilation * c
+    n = flat.size - reach
+    whole = scratch.get("shifted", (flat.size,), rows.dtype)
+    acc = whole[:n]
+    reduce(flat[:n], flat[dilation * c:dilation * c + n], out=acc)
+    for j in range(2, k):
+        shift = j * dilation * c
+        reduce(acc, flat[shift:shift + n], out=acc)
+    pixels = np.dtype((np.void, item))
+    kept = whole.reshape(b, r, w, c).view(pixels)[:, :, :(ow - 1) * stride
+                                                  + 1:stride]
+    np.copyto(out.view(pixels), kept)
+    return True
 
 
 def _reduce_taps(reduce, start, taps, out, length, views, order="K"):
