@@ -2,9 +2,12 @@
 taps, on the same clipped views as convolution (see ``_windows``).
 
 A 2-D window is separable for both reductions, so each block is pooled
-along rows first (``KH`` passes whose inner loop is a whole ``W * C`` image
-row) and then along columns (``KW`` passes); a 2x2/2 window is thus the
-pairwise maximum of the two row halves, then of the two column halves.
+along rows first (a pass per tap, whose inner loop is a whole ``W * C``
+image row) and then along columns (a pass per tap; at a column stride,
+pixels of 64-255 bytes take contiguous shifted passes, ``_shifted_cols``).
+The first two taps share one pass where they reach the same cells, so a
+2x2/2 window is the pairwise maximum of the two row halves, then of the
+two column halves: two passes.
 Padding never enters a maximum (so it acts as -infinity) and never enters
 a sum; the divisor of an average counts the cells each window covers, with
 or without the padded ones.
