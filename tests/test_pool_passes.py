@@ -1,9 +1,9 @@
 """The pooling engine reduces a window's first two taps in one pass where
-both reach the same cells (``engines.pool._reduce_taps`` and the 3-D depth
-pass).  These tests pin what that pass must keep, bit for bit: the
-accumulation dtype (a float16 average adds in float32 from its first add
-on, an integer one in float64) and the order (depth, then rows, then
-columns; the taps of each axis in scan order)."""
+both reach the same cells (``engines.pool.reduce_taps``, which the 3-D
+depth pass shares).  These tests pin what that pass must keep, bit for
+bit: the accumulation dtype (a float16 average adds in float32 from its
+first add on, an integer one in float64) and the order (depth, then rows,
+then columns; the taps of each axis in scan order)."""
 
 import numpy as np
 import pytest

@@ -29,7 +29,7 @@ from ._parallel import (block_budget, quiet, row_blocks, run_blocks,
 from .base import ConvProblem
 from .conv import conv_nhwc
 from .plan import ENGINE_CLASSES, plan_conv, refusal
-from .pool import PoolPlan, pool_nhwc
+from .pool import PoolPlan, lowest, pool_nhwc, reduce_taps
 
 __all__ = ["conv_channels_last", "pool_channels_last", "fold_depth", "as_2d",
            "GATHER_BYTES"]
@@ -327,39 +327,21 @@ def _depth_block(x, out, buf, n0, n1, d0, d1, depth_taps, stride, mode,
 
 def _reduce_depth(x, depth_taps, stride, d0, d1, mode, buf):
     """Max or sum over the window's depth taps into ``buf``, for output
-    depths ``[d0, d1)`` of every image in ``x``.  A maximum starts from
-    the first tap that covers every output depth (a copy: the maximum of
-    -inf and a cell is the cell, NaN and -0.0 included); a sum starts
-    from 0, so that a sum of -0.0 cells is 0.0 as everywhere else."""
-    combine = np.maximum if mode == "max" else np.add
+    depths ``[d0, d1)`` of every image in ``x``.  A maximum is the 2-D
+    engine's tap reduction along depth (``reduce_taps``: the first two
+    taps that reach every output depth in one pass, cells no tap reaches
+    at the lowest value); a sum starts from 0, so that a sum of -0.0
+    cells is 0.0 as everywhere else."""
     spans = [span for span in (_clip(t, stride, d0, d1)
                                for t in depth_taps if t is not None)
              if span[0] is not None]
-    start = 0
-    whole = [s[0].start == 0 and s[0].stop == d1 - d0 for s in spans[:2]]
-    if mode == "max" and whole == [True, True]:
-        # Both first taps reach every output depth: one pass for the two.
-        np.maximum(x[:, spans[0][1]], x[:, spans[1][1]], out=buf,
-                   dtype=buf.dtype, casting="unsafe")
-        start = 2
-    elif mode == "max" and whole[:1] == [True]:
-        np.copyto(buf, x[:, spans[0][1]], casting="unsafe")
-        start = 1
-    else:
-        buf.fill(_identity(mode, buf.dtype))
+    if mode == "max":
+        reduce_taps(np.maximum, lowest(buf.dtype), spans, buf, d1 - d0,
+                    lambda o_sl, i_sl: (buf[:, o_sl], x[:, i_sl]))
+        return buf
+    buf.fill(0)
     with np.errstate(invalid="ignore", over="ignore"):
-        for o_sl, i_sl in spans[start:]:
-            combine(buf[:, o_sl], x[:, i_sl], out=buf[:, o_sl],
-                    casting="unsafe")
+        for o_sl, i_sl in spans:
+            np.add(buf[:, o_sl], x[:, i_sl], out=buf[:, o_sl],
+                   casting="unsafe")
     return buf
-
-
-def _identity(mode, dtype):
-    dtype = np.dtype(dtype)
-    if mode == "avg":
-        return 0
-    if dtype.kind == "f":
-        return -np.inf
-    if dtype.kind == "b":
-        return False
-    return np.iinfo(dtype).min

@@ -20,7 +20,7 @@ from ._parallel import (block_budget, quiet, row_blocks, run_blocks,
                         worth_threads)
 from ._windows import axis_taps, band_pads
 
-__all__ = ["pool_nhwc", "PoolPlan", "lowest"]
+__all__ = ["pool_nhwc", "PoolPlan", "lowest", "reduce_taps"]
 
 _BUDGET = 1 << 20
 # Below this many bytes per pixel, a column pass iterates along the row
@@ -115,8 +115,8 @@ def _pool_rows(reduce, start, x, rows, k, stride, dilation, top):
     """``rows[:, r]`` = reduction of input rows ``r * stride + i *
     dilation - top``."""
     taps = axis_taps(x.shape[1], k, rows.shape[1], stride, dilation, top)
-    _reduce_taps(reduce, start, taps, rows, rows.shape[1],
-                 lambda ro, ri: (rows[:, ro], x[:, ri]))
+    reduce_taps(reduce, start, taps, rows, rows.shape[1],
+                lambda ro, ri: (rows[:, ro], x[:, ri]))
 
 
 def _pool_cols(reduce, start, rows, out, k, stride, dilation, left):
@@ -125,15 +125,15 @@ def _pool_cols(reduce, start, rows, out, k, stride, dilation, left):
     taps = axis_taps(rows.shape[2], k, out.shape[2], stride, dilation,
                      left)
     if out.shape[3] * out.itemsize >= _SHORT_PIXEL:
-        _reduce_taps(reduce, start, taps, out, out.shape[2],
-                     lambda co, ci: (out[:, :, co], rows[:, :, ci]))
+        reduce_taps(reduce, start, taps, out, out.shape[2],
+                    lambda co, ci: (out[:, :, co], rows[:, :, ci]))
         return
     # Few channels: iterate channel-major (order='C' on a transposed view)
     # so that NumPy's inner loop runs along the row, not over 3 channels.
-    _reduce_taps(reduce, start, taps, out, out.shape[2],
-                 lambda co, ci: (out[:, :, co].transpose(3, 0, 1, 2),
-                                 rows[:, :, ci].transpose(3, 0, 1, 2)),
-                 order="C")
+    reduce_taps(reduce, start, taps, out, out.shape[2],
+                lambda co, ci: (out[:, :, co].transpose(3, 0, 1, 2),
+                                rows[:, :, ci].transpose(3, 0, 1, 2)),
+                order="C")
 
 
 # Pixels of at least _SHORT_PIXEL and under this many bytes, at a column
@@ -182,7 +182,7 @@ def _shifted_cols(reduce, rows, out, k, stride, dilation, left, scratch):
     return True
 
 
-def _reduce_taps(reduce, start, taps, out, length, views, order="K"):
+def reduce_taps(reduce, start, taps, out, length, views, order="K"):
     """Reduce the taps' views into ``out`` along an axis of ``length``.
 
     Taps combine in their order, the first one copied in (or reduced
