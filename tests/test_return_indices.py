@@ -40,8 +40,10 @@ def test_adaptive_max_pool_indices_equal_torch(rank):
 LAST = {1: "NWC", 2: "NHWC", 3: "NDHWC"}
 
 
+# Channels either side of unpool.FEW_CHANNELS: the argmax works
+# channel-major, then pixel-major.
 @pytest.mark.parametrize("rank", [1, 2, 3])
-@pytest.mark.parametrize("channels", [3, 20])     # short and long pixels
+@pytest.mark.parametrize("channels", [3, 5, 6, 20])
 @pytest.mark.parametrize("seed", range(4))
 def test_indices_with_ties_nan_and_signed_zeros_equal_torch(rank, channels,
                                                             seed):
