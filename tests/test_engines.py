@@ -228,18 +228,20 @@ def test_banded_tile_widths(case, columns, monkeypatch):
 
 @SETTINGS
 @given(case=conv_cases(depthwise=False, max_c=1),
-       threads=st.integers(1, 2))
-def test_banded_folds_kernel_rows_of_one_channel(case, threads):
-    """One input channel: the kernel rows are folded into one product
-    (LeNet-5's first layer); the result is the reference's, and its bits
-    do not depend on the threads or on how the batch is cut."""
-    case = dict(one_group(case), c=1)
+       filters=st.integers(1, 8), threads=st.integers(1, 2))
+def test_banded_folds_kernel_rows_of_one_channel(case, filters, threads):
+    """One input channel and several filters: the kernel rows are folded
+    into one product (LeNet-5's first layer); the result is the
+    reference's, and its bits do not depend on the threads or on how the
+    batch is cut."""
+    case = dict(one_group(case), c=1, f=filters)
     x, w, bias = make_conv(case)
     kw = dict(stride=case["stride"], dilation=case["dilation"],
               padding=case["pads"], bias=bias, engine="banded")
     run = banded.Banded(w, case["stride"], case["dilation"], 1, bias)
-    assert run.layout((1, 5))[3] == (case["kh"] > 1)
-    wide = banded.Banded(np.ones(w.shape[:2] + (2, 1)), case["stride"],
+    assert run.layout((1, 5))[3] == (
+        case["kh"] > 1 and filters >= banded.FOLD_MIN_FILTERS)
+    wide = banded.Banded(np.ones(w.shape[:2] + (2, 8)), case["stride"],
                          case["dilation"], 1, None)
     assert not wide.layout((1, 5))[3]
     got = convpool.conv2d(x, w, threads=threads, **kw)
