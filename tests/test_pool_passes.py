@@ -132,3 +132,22 @@ def test_shifted_column_pass_gives_the_strided_passes_bits(
     item = c * np.dtype(acc).itemsize
     expected = 64 <= item < 256 and pad == 0
     assert taken and all(t == expected for t in taken)
+
+
+@pytest.mark.parametrize("rank", [1, 2, 3])
+def test_tied_zeros_keep_the_last_while_indices_keep_the_first(rank):
+    """The README's conventions row: of tied -0.0 and +0.0, max pooling's
+    passes keep the last (NumPy's maximum returns its second operand on a
+    tie), where PyTorch keeps the first in scan order; the argmax of
+    ``return_indices`` follows PyTorch."""
+    x = np.zeros((1,) + (2,) * rank + (1,), np.float32)
+    x.flat[0] = -0.0
+    values, indices = getattr(convpool, f"max_pool{rank}d")(
+        x, 2, return_indices=True)
+    assert values.shape == (1,) + (1,) * rank + (1,)
+    assert values.item() == 0.0 and not np.signbit(values.item())
+    assert indices.item() == 0
+    torch = pytest.importorskip("torch")
+    pool = getattr(torch.nn.functional, f"max_pool{rank}d")
+    t = pool(torch.from_numpy(np.moveaxis(x, -1, 1).copy()), 2)
+    assert bool(torch.signbit(t).item())
