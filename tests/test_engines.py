@@ -228,12 +228,20 @@ def test_banded_tile_widths(case, columns, monkeypatch):
 
 @SETTINGS
 @given(case=conv_cases(depthwise=False, max_c=1),
-       filters=st.integers(1, 8), threads=st.integers(1, 2))
-def test_banded_folds_kernel_rows_of_one_channel(case, filters, threads):
+       filters=st.integers(1, 8), threads=st.integers(1, 2),
+       tiny=st.booleans())
+def test_banded_folds_kernel_rows_of_one_channel(case, filters, threads,
+                                                 tiny, monkeypatch):
     """One input channel and several filters: the kernel rows are folded
     into one product (LeNet-5's first layer); the result is the
     reference's, and its bits do not depend on the threads or on how the
-    batch is cut."""
+    batch is cut (blocks of one image or of a band of rows with ``tiny``,
+    on two workers however small the input)."""
+    monkeypatch.setattr(conv_engines, "worth_threads",
+                        lambda total, threads: threads)
+    if tiny:
+        monkeypatch.setattr(conv_engines, "block_budget",
+                            lambda budget, threads, grow=2: 256)
     case = dict(one_group(case), c=1, f=filters)
     x, w, bias = make_conv(case)
     kw = dict(stride=case["stride"], dilation=case["dilation"],

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import convpool
+from convpool.engines import banded
 
 MiB = 1 << 20
 LIMIT = 64 * MiB
@@ -48,6 +49,27 @@ def test_conv_grayscale_batch(mnist, engine, threads):
         lambda: convpool.conv2d(mnist, k, engine=engine, threads=threads),
         50000 * 26 * 26 * 8)
     assert out.shape == (50000, 26, 26, 1) and out.nbytes > 250 * MiB
+    assert extra <= LIMIT, extra / MiB
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("x_shape, k_shape, padding", [
+    ((20000, 28, 28, 1), (5, 5, 1, 6), "same"),     # LeNet-5's conv1
+    ((4000, 64, 64, 1), (64, 64, 1, 4), "valid")])  # a dense layer as conv
+def test_conv_folded_kernel_rows(x_shape, k_shape, padding, threads):
+    """One channel, 4+ filters: the banded engine folds the kernel rows
+    (a block's folded rows are up to KH times its output rows, 126 MiB for
+    the kernel as tall as the image before that was counted)."""
+    rng = np.random.default_rng(2)
+    x = rng.random(x_shape, dtype=np.float32)
+    k = rng.standard_normal(k_shape).astype(np.float32)
+    assert banded.Banded(k, (1, 1), (1, 1), 1, None).layout((1, 8))[3]
+    out_hw = x_shape[1:3] if padding == "same" else (1, 1)
+    out, extra = peak_extra(
+        lambda: convpool.conv2d(x, k, padding=padding, engine="banded",
+                                threads=threads),
+        x_shape[0] * out_hw[0] * out_hw[1] * k_shape[3] * 4)
+    assert out.shape == (x_shape[0],) + out_hw + (k_shape[3],)
     assert extra <= LIMIT, extra / MiB
 
 

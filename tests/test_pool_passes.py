@@ -136,10 +136,11 @@ def test_shifted_column_pass_gives_the_strided_passes_bits(
 
 @pytest.mark.parametrize("rank", [1, 2, 3])
 def test_tied_zeros_keep_the_last_while_indices_keep_the_first(rank):
-    """The README's conventions row: of tied -0.0 and +0.0, max pooling's
-    passes keep the last (NumPy's maximum returns its second operand on a
-    tie), where PyTorch keeps the first in scan order; the argmax of
-    ``return_indices`` follows PyTorch."""
+    """The README's conventions row: of tied -0.0 and +0.0, float32 max
+    pooling's passes keep the last (NumPy's float32 maximum returns its
+    second operand on a tie; its float16 one, the first), where PyTorch
+    keeps the first in scan order; the argmax of ``return_indices``
+    follows PyTorch."""
     x = np.zeros((1,) + (2,) * rank + (1,), np.float32)
     x.flat[0] = -0.0
     values, indices = getattr(convpool, f"max_pool{rank}d")(

@@ -108,13 +108,27 @@ class Banded:
         return 1 << 19 if t == 1 else 1 << 20
 
     def row_bytes(self, c, ow):
-        """Scratch bytes per output row: frame rows, folded rows (or a
-        partial sum), product."""
+        """Scratch bytes per output row: frame rows, product and partial
+        sum; or, folded, frame rows, folded rows and product.
+
+        A block of ``R`` output rows of an image holds ``(R - 1) * sh +
+        E`` frame rows (``E = (KH - 1) * dh + 1``) and, folded, ``R - 1 +
+        ceil(E / sh)`` folded rows of ``KH`` frame rows each.  Folded
+        blocks count the worst case (``R = 1``) for every row: with a
+        kernel nearly as tall as the image, the folded rows are up to
+        ``KH`` times the output rows, and counting ``sh`` frame rows per
+        output row let a dense layer written as a 64x64 convolution use
+        126 MiB."""
         t, tiles, geom, fold = self.layout((1, ow))
-        per_out_row = self.stride[0] * geom.shape[1] * c
-        folded = self.w.shape[0] * geom.shape[1] * c if fold else 0
-        return (per_out_row + folded + 2 * tiles * t * self.f) * (
-            self.dtype.itemsize)
+        wq, sh = geom.shape[1], self.stride[0]
+        width = tiles * t * self.f
+        if not fold:
+            return (sh * wq * c + 2 * width) * self.dtype.itemsize
+        kh, dh = self.w.shape[0], self.dilation[0]
+        extent = (kh - 1) * dh + 1
+        frame = max(sh, extent) * wq * c
+        folded = -(-extent // sh) * kh * wq * c
+        return (frame + folded + width) * self.dtype.itemsize
 
     def band(self, t, fold):
         """(KH, span * C, T * F): kernel row ``i`` as a banded matrix; or,
