@@ -8,26 +8,29 @@ every row, so a block is ``KH`` batched BLAS products of the frame's rows
 (every ``sh``-th row from row ``i * dh``: a strided view) with no window
 matrix gathered at all: BLAS packs its operands from the frame itself.
 
-With one input channel and several filters, a kernel row's band is only
-``span`` deep and the ``KH`` products are short products plus ``KH - 1``
-passes adding up ``T * F`` columns.  There the block's frame rows are
-first folded: row ``r`` of the folded frame holds, pixel by pixel, the
-``KH`` frame rows that output row ``r`` reads (``(Wq, KH)``: the kernel
-rows become channels), and one product of depth ``span * KH`` does the
-whole kernel, reading each window in place as before.  The fold is ``KH``
-copies of the block into every ``KH``-th item; it pays from about
-``FOLD_MIN_FILTERS`` filters.  Measured, engine='banded', one channel,
-'same', medians of 10 interleaved runs (folded / not):
+With one input channel and more filters than kernel rows, a kernel row's
+band is only ``span`` deep and the ``KH`` products are short products plus
+``KH - 1`` passes adding up ``T * F`` columns.  There the block's frame
+rows are first folded: row ``r`` of the folded frame holds, pixel by
+pixel, the ``KH`` frame rows that output row ``r`` reads (``(Wq, KH)``:
+the kernel rows become channels), and one product of depth ``span * KH``
+does the whole kernel, reading each window in place as before.  The fold
+is ``KH`` copies of the block into every ``KH``-th item, so it pays when
+the filters (the columns whose adds it saves) outnumber the kernel rows
+(the copies it makes).  Measured, engine='banded', one channel, 'same',
+medians of 10 interleaved runs (folded / not, ms):
 
-==============================  =====================
-128x28x28, 5x5x1x6 (LeNet-5)     3.0 / 3.8 ms (0.79)
-64x64x64, 3x3x1x16               10.9 / 16.4 ms (0.67)
-64x64x64, 7x7x1x32               26.8 / 51.1 ms (0.52)
-64x64x64, 5x5x1x3                3.0 / 3.2 ms (0.93)
-32x128x128, 11x11x1x4            12.5 / 12.3 ms (1.02)
-32x128x128, 11x11x1x2            10.3 / 6.8 ms (1.51)
-16x256x256, 15x15x1x1            20.2 / 11.4 ms (1.78)
-==============================  =====================
+==============================  ======================
+128x28x28, 5x5x1x6 (LeNet-5)     3.2 / 3.8 (0.85)
+64x64x64, 5x5x1x8                7.7 / 8.8 (0.87)
+64x64x64, 3x3x1x16               7.1 / 17.8 (0.40)
+64x64x64, 7x7x1x32               29.7 / 59.9 (0.50)
+32x128x128, 11x11x1x16           59.7 / 71.6 (0.83)
+64x64x64, 5x5x1x5                6.7 / 6.1 (1.10)
+64x64x64, 7x7x1x6                12.0 / 8.8 (1.36)
+32x128x128, 11x11x1x8            37.4 / 33.0 (1.14)
+16x256x256, 15x15x1x1            20.2 / 11.4 (1.78)
+==============================  ======================
 
 With several channels the copies cost more than they save (6 channels,
 5x5x6x16: 1.9 -> 3.0 ms; 3x3x3x3 on 32x32x3: 17 -> 48 ms), so those
@@ -53,14 +56,11 @@ from ..windows import window_view
 from ._frames import FrameGeometry, fill_frame
 from .base import matmul_rows, product_height, write_out
 
-__all__ = ["Banded", "tile_width", "has_structural_zeros"]
+__all__ = ["Banded", "folds", "tile_width", "has_structural_zeros"]
 
 # Columns of each product (T * F): BLAS wants a dozen or more, wider
 # tiles waste more flops in the band (measured best 12-16 on RGB).
 _TILE_COLUMNS = 16
-# Filters from which one-channel kernel rows are folded into one product
-# (see the module docstring).
-FOLD_MIN_FILTERS = 4
 
 
 class Banded:
@@ -91,10 +91,7 @@ class Banded:
             geom = FrameGeometry((kh, kw), (hq - (kh - 1) * dh,
                                             wq - (kw - 1) * dw),
                                  (1, 1), self.dilation)
-            # Fold the kernel rows for one input channel and several
-            # filters (see the module docstring).
-            fold = (kh > 1 and self.w.shape[2] == 1
-                    and self.f >= FOLD_MIN_FILTERS)
+            fold = folds(self.w.shape)
             self._layouts[out_hw] = t, tiles, geom, fold
         return self._layouts[out_hw]
 
@@ -233,6 +230,14 @@ class Banded:
         return frame, folded, window_view(
             folded.reshape(m, -1), (span * kh * c,), (1,),
             stride=(t * sw * kh * c,))
+
+
+def folds(shape):
+    """Whether kernels of ``shape`` (KH, KW, C, F) fold their rows into
+    one product: one input channel, more filters than kernel rows (see
+    the module docstring)."""
+    kh, _, c, f = shape
+    return 1 < kh < f and c == 1
 
 
 def tile_width(ow, f):
