@@ -69,13 +69,13 @@ class Banded:
     def __init__(self, w, stride, dilation, groups, bias):
         self.w, self.stride, self.dilation = w, stride, dilation
         self.f, self.dtype, self.bias = w.shape[3], w.dtype, bias
+        # Fold the kernel rows into one product (module docstring).
+        self.fold = folds(w.shape)
         self._layouts = {}
         self._bands = {}
 
     def layout(self, out_hw):
-        """(T, tiles, frame geometry, fold) for a block of ``out_hw``
-        outputs; ``fold`` says whether the kernel rows are folded into one
-        product.
+        """(T, tiles, frame geometry) for a block of ``out_hw`` outputs.
 
         The frame is the stride-1 padded input the block reads, widened so
         that the last tile fits and heightened to a multiple of ``sh`` so
@@ -91,8 +91,7 @@ class Banded:
             geom = FrameGeometry((kh, kw), (hq - (kh - 1) * dh,
                                             wq - (kw - 1) * dw),
                                  (1, 1), self.dilation)
-            fold = folds(self.w.shape)
-            self._layouts[out_hw] = t, tiles, geom, fold
+            self._layouts[out_hw] = t, tiles, geom
         return self._layouts[out_hw]
 
     def budget(self, ow):
@@ -116,10 +115,10 @@ class Banded:
         ``KH`` times the output rows, and counting ``sh`` frame rows per
         output row let a dense layer written as a 64x64 convolution use
         126 MiB."""
-        t, tiles, geom, fold = self.layout((1, ow))
+        t, tiles, geom = self.layout((1, ow))
         wq, sh = geom.shape[1], self.stride[0]
         width = tiles * t * self.f
-        if not fold:
+        if not self.fold:
             return (sh * wq * c + 2 * width) * self.dtype.itemsize
         kh, dh = self.w.shape[0], self.dilation[0]
         extent = (kh - 1) * dh + 1
@@ -127,11 +126,11 @@ class Banded:
         folded = -(-extent // sh) * kh * wq * c
         return (frame + folded + width) * self.dtype.itemsize
 
-    def band(self, t, fold):
+    def band(self, t):
         """(KH, span * C, T * F): kernel row ``i`` as a banded matrix; or,
         folded, (1, span * KH * C, T * F), rows in the folded frame's
         (pixel, kernel row, channel) order."""
-        if (t, fold) not in self._bands:
+        if t not in self._bands:
             kh, kw, c, f = self.w.shape
             sw, dw = self.stride[1], self.dilation[1]
             span = (t - 1) * sw + (kw - 1) * dw + 1
@@ -139,13 +138,13 @@ class Banded:
             for col in range(t):
                 for j in range(kw):
                     band[col * sw + j * dw, :, :, col] = self.w[:, j]
-            if fold:
+            if self.fold:
                 band = band.reshape(1, span * kh * c, t * f)
             else:
                 band = band.transpose(1, 0, 2, 3, 4).reshape(
                     kh, span * c, t * f)
-            self._bands[t, fold] = np.ascontiguousarray(band)
-        return self._bands[t, fold]
+            self._bands[t] = np.ascontiguousarray(band)
+        return self._bands[t]
 
     def height(self, band, c, ow):
         """Rows per BLAS product: ``product_height``, but no more than the
@@ -164,8 +163,8 @@ class Banded:
         """Write the convolution of block ``x`` (b, H, W, C) into ``dst``
         (b, rows, OW, F); ``pads`` are the block's own (``band_pads``)."""
         b, c = x.shape[0], x.shape[3]
-        t, tiles, geom, fold = self.layout(dst.shape[1:3])
-        band = self.band(t, fold)
+        t, tiles, geom = self.layout(dst.shape[1:3])
+        band = self.band(t)
         height = self.height(band, c, dst.shape[2])
         out_rows = geom.shape[0] // self.stride[0]  # per image, evenly spaced
         # Product rows: the block's, rounded up to whole products over
@@ -173,7 +172,7 @@ class Banded:
         m = -(-((b - 1) * out_rows + dst.shape[1]) // height) * height
         frame, folded, windows = scratch.memo(
             ("banded", b, m, geom.shape, c, t, band.shape, self.stride),
-            lambda s: self._frame(s, b, geom, c, t, m, fold))
+            lambda s: self._frame(s, b, geom, c, t, m))
         images = b * geom.shape[0]
         fill_frame(frame[:images].reshape((b,) + geom.shape + (c,)), x,
                    geom, (0, 0), pads)
@@ -184,7 +183,7 @@ class Banded:
         width = tiles * t * self.f
         acc = scratch.get("acc", (max(m, b * out_rows), width), self.dtype)
         sh, dh = self.stride[0], self.dilation[0]
-        if fold:
+        if self.fold:
             # Folded row r: the KH frame rows that output row r reads.
             for i in range(self.w.shape[0]):
                 np.copyto(folded[:, :, i], frame[i * dh::sh][:m].reshape(
@@ -205,7 +204,7 @@ class Banded:
             :, :dst.shape[1], :dst.shape[2]]
         write_out(valid, dst, self.bias)
 
-    def _frame(self, scratch, b, geom, c, t, m, fold):
+    def _frame(self, scratch, b, geom, c, t, m):
         """This worker's frame for blocks of ``b`` images, as (rows, Wq *
         C), the folded frame (``m``, Wq, KH, C) or None, and the tiles: tile
         n of output row r is the band's span of frame row r * sh + i * dh,
@@ -223,7 +222,7 @@ class Banded:
         span = (t - 1) * sw + (kw - 1) * dw + 1
         rows = max(b * hq, (m - 1) * sh + (kh - 1) * dh + 1)
         frame = scratch.get("frame", (rows, wq * c), self.dtype)
-        if not fold:
+        if not self.fold:
             return frame, None, window_view(frame, (span * c,), (1,),
                                             stride=(t * sw * c,))
         folded = scratch.get("folded", (m, wq, kh, c), self.dtype)
